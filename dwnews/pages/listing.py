@@ -1,0 +1,72 @@
+"""The DW listing page object (home and section pages): links in, classified links out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml.etree import ParserError
+
+from dwnews import urls
+
+
+@dataclass
+class ListingLinks:
+    """What a listing page links to, classified.
+
+    ``articles`` maps content id -> the first absolute URL seen for it (query and fragment
+    dropped); ``sections`` are section URLs of the same edition; ``skipped`` counts links
+    that are not articles by kind (``video``, ``audio``, ``live``...), ``offsite`` those to
+    other hosts, ``other_language`` those to other DW editions.
+    """
+
+    articles: dict[int, str] = field(default_factory=dict)
+    sections: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    offsite: int = 0
+    other_language: int = 0
+
+
+class ListingPage:
+    """A DW home or section page of one language edition, read from its HTML."""
+
+    def __init__(self, url: str, html: str, base_url: str, language: str = "sw") -> None:
+        self.url = url
+        self.base_url = base_url
+        self.language = language
+        try:
+            self.tree = lxml.html.document_fromstring(html or "<html></html>")
+        except (ParserError, ValueError):
+            self.tree = lxml.html.document_fromstring("<html></html>")
+
+    def links(self) -> ListingLinks:
+        """Every ``a[href]`` of the page, classified; each article and section once."""
+        found = ListingLinks()
+        seen_sections: set[str] = set()
+        for href in self.tree.xpath("//a/@href"):
+            href = str(href).strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:")):
+                continue
+            absolute = urljoin(self.url, href)
+            if not urls.same_site(absolute, self.base_url):
+                found.offsite += 1
+                continue
+            parsed = urls.parse_path(absolute)
+            if parsed is None:
+                found.skipped["other"] += 1
+                continue
+            if parsed.language != self.language:
+                found.other_language += 1
+                continue
+            clean = urls.strip_tracking(absolute)
+            if parsed.is_article:
+                found.articles.setdefault(parsed.content_id, clean)
+            elif parsed.is_section:
+                if clean not in seen_sections:
+                    seen_sections.add(clean)
+                    found.sections.append(clean)
+            else:
+                found.skipped[parsed.kind] += 1
+        return found

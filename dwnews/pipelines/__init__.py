@@ -1,0 +1,6 @@
+"""Item pipelines: thin classes over pure functions, one concern each."""
+
+from dwnews.pipelines.dedup import RunDedupPipeline
+from dwnews.pipelines.validate import RequiredFieldsPipeline
+
+__all__ = ["RequiredFieldsPipeline", "RunDedupPipeline"]

@@ -1,0 +1,62 @@
+"""Scrapy settings for dwnews: the one settings module.
+
+Every ``DWNEWS_*`` setting is documented here with its default, and in the README.
+Override any of them per run with ``-s NAME=VALUE``.
+"""
+
+from dwnews import __version__
+
+BOT_NAME = "dwnews"
+SPIDER_MODULES = ["dwnews.spiders"]
+NEWSPIDER_MODULE = "dwnews.spiders"
+
+# ---- dwnews settings ------------------------------------------------------------------------
+
+# Where the site lives. Every URL the spiders build derives from it and they accept pages on
+# its host only, so the same spiders crawl www.dw.com or a mirror (the tests' loopback copy).
+DWNEWS_BASE_URL = "https://www.dw.com"
+
+# Where cross-run state lives (dedup store, failure lists). Relative to the working directory.
+DWNEWS_STATE_DIR = ".scrapy/dwnews"
+
+# The Kiswahili home page, where the politics crawl starts (a path on DWNEWS_BASE_URL).
+DWNEWS_HOME_PATH = "/sw/idhaa-ya-kiswahili/s-11588"
+
+# The language edition the politics spider keeps links of ("sw" = Kiswahili).
+DWNEWS_LANGUAGE = "sw"
+
+# Politics: DW's category id in the page's embedded data, and the category/kicker labels that
+# mean politics where a page embeds no data (compared case-insensitively).
+DWNEWS_POLITICS_CATEGORY_ID = "19990022"
+DWNEWS_POLITICS_LABELS = ["Siasa"]
+
+# ---- politeness -----------------------------------------------------------------------------
+
+USER_AGENT = f"dwnews/{__version__} (Scrapy; DW Kiswahili politics news research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# HTTP cache for development (`-s HTTPCACHE_ENABLED=True`): repeat a crawl without refetching.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 0
+
+# ---- pipeline and export --------------------------------------------------------------------
+
+ITEM_PIPELINES = {
+    "dwnews.pipelines.RequiredFieldsPipeline": 100,
+    "dwnews.pipelines.RunDedupPipeline": 200,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

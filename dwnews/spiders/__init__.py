@@ -1,0 +1,1 @@
+"""The dwnews spiders: ``politics`` (the main job) and ``article`` (one-off URLs)."""

@@ -1,0 +1,155 @@
+"""What both spiders share: the site's base URL, argument checks, article parsing and failure stats.
+
+Spiders route; page objects read HTML. A spider argument that makes no sense stops the crawl
+before its first request with one line naming the argument and what it accepts.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from dwnews import urls
+from dwnews.items import Article
+from dwnews.pages.article import ArticlePage
+
+logger = logging.getLogger(__name__)
+
+
+class ArgumentError(ValueError):
+    """A spider argument or ``DWNEWS_*`` setting that cannot be used."""
+
+
+def fail_at_start(spider_name: str, error: ArgumentError) -> None:
+    """Print one line and end the process with status 2 (as a command-line usage error does).
+
+    Scrapy would otherwise log an unhandled-error traceback for an exception raised while the
+    spider is built and still exit 0 on some versions; a scheduler needs a clear failure.
+    """
+    sys.stderr.write(f"dwnews: {spider_name}: {error}\n")
+    sys.stderr.flush()
+    logging.shutdown()
+    raise SystemExit(2)
+
+
+def check_base_url(value: str) -> str:
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ArgumentError(
+            f"DWNEWS_BASE_URL={value!r}: expected a site root such as https://www.dw.com or http://127.0.0.1:8000"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class DwSpider(scrapy.Spider):
+    """Base of the dwnews spiders (not a spider itself)."""
+
+    #: spider arguments this spider accepts (``-a name=value``); others are refused.
+    arguments: ClassVar[dict[str, str]] = {}
+
+    base_url: str
+    language: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DwSpider:
+        try:
+            unknown = sorted(k for k in kwargs if k not in cls.arguments and not k.startswith("_"))
+            if unknown:
+                accepted = ", ".join(f"{k} ({v})" for k, v in cls.arguments.items()) or "none"
+                raise ArgumentError(f"unknown argument {unknown[0]!r}; accepted: {accepted}")
+            base_url = check_base_url(crawler.settings.get("DWNEWS_BASE_URL"))
+            spider = super().from_crawler(crawler, *args, **kwargs)
+            assert isinstance(spider, DwSpider)
+            spider.base_url = base_url
+            spider.language = crawler.settings.get("DWNEWS_LANGUAGE", "sw")
+            spider.allowed_domains = [urlsplit(base_url).hostname or ""]  # type: ignore[attr-defined]
+            spider.check_arguments()
+        except ArgumentError as error:
+            fail_at_start(cls.name, error)
+            raise  # unreachable: fail_at_start exits
+        return spider
+
+    def check_arguments(self) -> None:
+        """Validate and convert ``-a`` arguments; raise :class:`ArgumentError` on bad ones."""
+
+    def site_url(self, path_or_url: str) -> str:
+        return urls.site_url(self.base_url, path_or_url)
+
+    # ----- start ---------------------------------------------------------------------------
+
+    def initial_requests(self) -> Iterable[Request]:
+        """The first requests of the crawl (arguments are already checked)."""
+        return []
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.initial_requests():
+            yield request
+
+    # ----- shared callbacks -----------------------------------------------------------------
+
+    def inc(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"dwnews/{key}", count)
+
+    def article_request(self, url: str, content_id: int, **cb_kwargs: Any) -> Request:
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_failure,
+            cb_kwargs=cb_kwargs,
+            meta={"dwnews_content_id": content_id, "dwnews_page": "article"},
+        )
+
+    def read_article(self, response: Response) -> ArticlePage | None:
+        """The page object of an article response, or None (counted and logged) if it is not HTML."""
+        if not isinstance(response, TextResponse):
+            self.inc("article/not_html")
+            logger.warning("Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type"))
+            return None
+        page = ArticlePage(response.url, response.text)
+        page.record()  # runs every field once, so that the events below are complete
+        self.inc("article/parsed")
+        self.inc(f"article/layout/{page.layout}")
+        for event in page.events:
+            self.inc(f"article/{event}")
+        if "short_id_mismatch" in page.events:
+            logger.warning(
+                "Short link on %s is p/%s, but its content id %s gives p/%s",
+                response.url,
+                page.page_short_id,
+                page.content_id,
+                page.short_id,
+            )
+        return page
+
+    def build_item(self, page: ArticlePage) -> Article | None:
+        record = page.record()
+        if not record["short_id"]:
+            self.inc("dropped/missing_short_id")
+            logger.warning("Dropped %s: no content id in its URL, canonical link or state", page.url)
+            return None
+        return Article.from_record(record, crawled_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
+        raise NotImplementedError
+
+    def on_failure(self, failure: Failure) -> None:
+        """Count and log a request that failed for good (after retries), with its URL."""
+        request = failure.request  # type: ignore[attr-defined]
+        page_type = request.meta.get("dwnews_page", "page")
+        if isinstance(failure.value, HttpError):
+            reason = f"http_{failure.value.response.status}"
+        else:
+            reason = failure.type.__name__ if failure.type else "error"
+        self.inc(f"failed/{page_type}/{reason}")
+        logger.warning("Failed %s %s: %s", page_type, request.url, reason)
