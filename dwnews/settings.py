@@ -30,6 +30,13 @@ DWNEWS_LANGUAGE = "sw"
 DWNEWS_POLITICS_CATEGORY_ID = "19990022"
 DWNEWS_POLITICS_LABELS = ["Siasa"]
 
+# Write the final crawl stats as JSON to this file (empty: off). For schedulers and tests.
+DWNEWS_STATS_FILE = ""
+
+EXTENSIONS = {
+    "dwnews.extensions.StatsFile": 500,
+}
+
 # ---- politeness -----------------------------------------------------------------------------
 
 USER_AGENT = f"dwnews/{__version__} (Scrapy; DW Kiswahili politics news research crawler)"
@@ -54,6 +61,7 @@ HTTPCACHE_EXPIRATION_SECS = 0
 # ---- pipeline and export --------------------------------------------------------------------
 
 ITEM_PIPELINES = {
+    "dwnews.pipelines.CleanTextPipeline": 50,
     "dwnews.pipelines.RequiredFieldsPipeline": 100,
     "dwnews.pipelines.RunDedupPipeline": 200,
 }

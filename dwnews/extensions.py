@@ -1,0 +1,44 @@
+"""Crawl extensions: the stats of a run written to a JSON file for schedulers and tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+
+class StatsFile:
+    """Writes the final crawl stats as JSON to ``DWNEWS_STATS_FILE`` (off when empty).
+
+    Written to a temporary file and renamed, so a reader never sees half a file.
+    """
+
+    def __init__(self, stats: StatsCollector, path: Path) -> None:
+        self.stats = stats
+        self.path = path
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StatsFile:
+        path = crawler.settings.get("DWNEWS_STATS_FILE")
+        if not path:
+            raise NotConfigured
+        assert crawler.stats is not None
+        extension = cls(crawler.stats, Path(path))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        data: dict[str, Any] = dict(self.stats.get_stats())
+        data["finish_reason"] = reason
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True, default=str)
+        os.replace(tmp, self.path)

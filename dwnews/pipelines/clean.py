@@ -1,0 +1,48 @@
+"""Kiswahili text cleaning as an item pipeline: a thin shell over :func:`dwnews.text.clean_record`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields, replace
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from dwnews.items import Article
+from dwnews.text import clean_record
+
+logger = logging.getLogger(__name__)
+
+
+class CleanTextPipeline:
+    """Cleans every text field; drops a record whose body is empty after cleaning.
+
+    Stats: ``dwnews/clean/removed/<rule>`` per removed paragraph, ``dwnews/dropped/empty_body``.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CleanTextPipeline:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        adapter = ItemAdapter(item)
+        cleaned, removed = clean_record(adapter.asdict())
+        for rule in removed:
+            self.stats.inc_value(f"dwnews/clean/removed/{rule}")
+        if not cleaned["body"]:
+            self.stats.inc_value("dwnews/dropped/empty_body")
+            logger.warning("Dropped %s: body empty after cleaning", adapter.get("url"))
+            raise DropItem(f"empty body after cleaning: {adapter.get('url')}")
+        if isinstance(item, Article):
+            names = {f.name for f in fields(Article)}
+            return replace(item, **{k: v for k, v in cleaned.items() if k in names})
+        for key, value in cleaned.items():
+            adapter[key] = value
+        return item

@@ -1,0 +1,58 @@
+"""Shared test fixtures: the loopback mirror of dw.com and a real `scrapy crawl` runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dwnews.mirror import DEFAULT_SITE, PROJECT_ROOT, MirrorServer, crawl_command
+
+SITE = DEFAULT_SITE
+REFERENCE_PAGES = Path(__file__).parent / "fixtures" / "dw-reference" / "pages"
+
+
+@pytest.fixture
+def mirror() -> Iterator[MirrorServer]:
+    """The bundled mirror (tests/site) served on 127.0.0.1, with its own request log."""
+    with MirrorServer(SITE) as server:
+        yield server
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    items: list[dict[str, Any]]
+    stats: dict[str, Any]
+    log: str
+
+    def stat(self, key: str) -> int:
+        return int(self.stats.get(key, 0))
+
+
+def run_crawl(base_url: str, spider: str, tmp_path: Path, *args: str, timeout: float = 120) -> CrawlResult:
+    """Run the real `scrapy crawl` in a subprocess against ``base_url``; read its feed and stats."""
+    feed = tmp_path / "items.jsonl"
+    stats_file = tmp_path / "stats.json"
+    command = crawl_command(
+        base_url,
+        spider,
+        [
+            "-O",
+            str(feed),
+            "-s",
+            f"DWNEWS_STATS_FILE={stats_file}",
+            "-s",
+            f"DWNEWS_STATE_DIR={tmp_path / 'state'}",
+            *args,
+        ],
+    )
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    items = [json.loads(line) for line in feed.read_text("utf-8").splitlines()] if feed.exists() else []
+    stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
+    return CrawlResult(done.returncode, items, stats, done.stderr)

@@ -1,0 +1,138 @@
+"""End to end: the real `scrapy crawl` in a subprocess against the loopback mirror.
+
+Asserts on the feed, the crawl stats and the mirror's request log, not only the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from dwnews.mirror import MirrorServer
+from tests.conftest import SITE, run_crawl
+
+# The mirror's Kiswahili articles (tests/site/README.md).
+POLITICS = {66808855, 68700001, 77400001, 65400001, 66900003, 68700002}
+NOT_POLITICS = {66900002, 77400002}
+ROBOTS_DISALLOWED = {66900001}  # politics, but only linked from /sw/kumbukumbu/ which robots.txt disallows
+MISSING = 66899999  # linked from the home page, 404
+FAST = ("-s", "LOG_LEVEL=INFO")
+
+
+def expected_record(language: str, content_id: int) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SITE / language / f"a-{content_id}.expected.json").read_text("utf-8"))
+    return data
+
+
+def requested_ids(server: MirrorServer, kind: str = "a") -> list[int]:
+    ids = []
+    for path in server.paths():
+        match = re.search(rf"/{kind}-(\d+)(?:\?|$)", path)
+        if match:
+            ids.append(int(match.group(1)))
+    return ids
+
+
+def test_politics_crawl_exports_every_politics_article_once_and_nothing_else(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    result = run_crawl(mirror.base_url, "politics", tmp_path, *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+
+    exported = [item["content_id"] for item in result.items]
+    assert sorted(exported) == sorted(POLITICS)
+    for item in result.items:
+        expected = expected_record("sw", item["content_id"])
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", item.pop("crawled_at"))
+        assert item == expected, f"a-{item['content_id']}"
+
+    # Each article downloaded once although it is linked several times, with several slugs and
+    # tracking queries; non-article links and robots-disallowed pages are never requested.
+    article_requests = requested_ids(mirror)
+    assert sorted(article_requests) == sorted(POLITICS | NOT_POLITICS | {MISSING})
+    paths = mirror.paths()
+    assert paths[0] == "/robots.txt"
+    assert not [p for p in paths if re.search(r"/(video|audio|live|g|t|person)-\d+", p)]
+    assert not [p for p in paths if p.startswith("/sw/kumbukumbu/")]
+    assert all("?" not in p for p in paths), "tracking queries are stripped before requesting"
+
+    assert result.stat("dwnews/politics/kept") == len(POLITICS)
+    assert result.stat("dwnews/politics/dropped/not_politics") == len(NOT_POLITICS)
+    assert result.stat("dwnews/failed/article/http_404") == 1
+    assert result.stat("dwnews/article/short_id_mismatch") == 1
+    assert result.stat("dwnews/article/layout/legacy") == 1
+    assert result.stat("dwnews/article/state/app") >= 1
+    assert result.stat("dwnews/article/state/apollo") >= 1
+    assert result.stat("robotstxt/forbidden") >= 1
+    assert result.stat("dwnews/listing/pages") == 3  # home + Afrika + Ulimwengu
+    assert result.stat("dwnews/listing/article_already_requested") >= 2
+    assert f"/a-{MISSING}" in result.log  # the failure is logged with its URL
+
+
+def test_section_argument_crawls_that_section_only(mirror: MirrorServer, tmp_path: Path) -> None:
+    result = run_crawl(mirror.base_url, "politics", tmp_path, "-a", "section=s-12757", *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+    section_ids = set(requested_ids(mirror, "s"))
+    assert section_ids == {12757}
+    linked = set(_article_ids_in(SITE / "sw" / "s-12757.html"))
+    assert {item["content_id"] for item in result.items} == linked & POLITICS
+    assert 66808855 in linked  # the seed is linked from both sections
+
+
+def test_section_argument_accepts_urls_and_paths(mirror: MirrorServer, tmp_path: Path) -> None:
+    by_path = run_crawl(mirror.base_url, "politics", tmp_path / "p", "-a", "section=/sw/afrika/s-12756", *FAST)
+    by_url = run_crawl(
+        mirror.base_url, "politics", tmp_path / "u", "-a", "section=https://www.dw.com/sw/afrika/s-12756?maca=x", *FAST
+    )
+    assert by_path.returncode == by_url.returncode == 0
+    ids = {item["content_id"] for item in by_path.items}
+    assert ids and ids == {item["content_id"] for item in by_url.items}
+
+
+def test_since_skips_older_articles(mirror: MirrorServer, tmp_path: Path) -> None:
+    result = run_crawl(mirror.base_url, "politics", tmp_path, "-a", "since=2023-07-01", *FAST)
+    assert result.returncode == 0
+    kept = {item["content_id"] for item in result.items}
+    older = {cid for cid in POLITICS if expected_record("sw", cid)["published"] < "2023-07-01"}
+    assert older, "the mirror must hold politics articles from before the cut-off"
+    assert kept == POLITICS - older
+    assert result.stat("dwnews/politics/dropped/before_since") == len(older)
+
+
+def test_bad_arguments_fail_at_start_with_one_line(mirror: MirrorServer, tmp_path: Path) -> None:
+    cases = [
+        ("politics", ["-a", "since=yesterday"], "since='yesterday': expected a date YYYY-MM-DD"),
+        ("politics", ["-a", "section=/de/europa/s-12322"], "section='/de/europa/s-12322': expected a /sw/ section"),
+        ("politics", ["-a", "sections=s-1"], "unknown argument 'sections'"),
+        ("article", [], "url: required"),
+        ("article", ["-a", "url=https://example.com/sw/x/a-1"], "expected a DW article URL"),
+        ("politics", ["-s", "DWNEWS_BASE_URL=dw.com"], "DWNEWS_BASE_URL='dw.com'"),
+    ]
+    for spider, args, message in cases:
+        result = run_crawl(mirror.base_url, spider, tmp_path, *args)
+        assert result.returncode == 2, (spider, args)
+        errors = [line for line in result.log.splitlines() if line.startswith("dwnews: ")]
+        assert len(errors) == 1 and message in errors[0], result.log[-2000:]
+    assert mirror.paths() == [], "a bad argument fails before any request"
+
+
+def test_article_spider_extracts_reference_pages_of_any_edition(mirror: MirrorServer, tmp_path: Path) -> None:
+    expected_files = sorted(path for lang in ("de", "en") for path in SITE.glob(f"{lang}/a-*.expected.json"))
+    assert len(expected_files) == 5
+    wanted = {}
+    for path in expected_files:
+        record = json.loads(path.read_text("utf-8"))
+        wanted[record["content_id"]] = record
+    url_arg = ",".join(record["url"] + "?maca=x" for record in wanted.values())  # real www.dw.com URLs
+    result = run_crawl(mirror.base_url, "article", tmp_path, "-a", f"url={url_arg}", *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["content_id"] for item in result.items) == sorted(wanted)
+    for item in result.items:
+        item.pop("crawled_at")
+        assert item == wanted[item["content_id"]]
+
+
+def _article_ids_in(listing: Path) -> list[int]:
+    return [int(m) for m in re.findall(r'href="[^"]*/a-(\d+)[^"]*"', listing.read_text("utf-8"))]

@@ -1,0 +1,76 @@
+"""dwnews.urls: short ids, link classification, canonical URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from dwnews import urls
+
+# Pairs seen on real DW pages (the page's short link and its URL's content id), and the seed.
+REAL_PAIRS = [
+    (68117411, "4boRv"),  # de 2024 politics page
+    (77538843, "5FLOV"),  # en 2026 page
+    (65897191, "4SUrv"),  # MARKUP.md
+    (65464327, "4QgGF"),  # de 2023 legacy page
+    (52060881, "3WRPd"),  # en 2020 legacy page
+    (16863843, "18l3T"),  # en 2019 legacy page
+    (66808855, "4WK2B"),  # the seed article
+]
+
+
+@pytest.mark.parametrize(("content_id", "short_id"), REAL_PAIRS)
+def test_short_id_is_content_id_in_base62(content_id: int, short_id: str) -> None:
+    assert urls.content_id_to_short_id(content_id) == short_id
+    assert urls.short_id_to_content_id(short_id) == content_id
+
+
+def test_base62_round_trips_and_rejects_bad_input() -> None:
+    for value in (1, 61, 62, 3843, 3844, 10**12):
+        assert urls.short_id_to_content_id(urls.content_id_to_short_id(value)) == value
+    with pytest.raises(ValueError):
+        urls.short_id_to_content_id("4WK-2")
+    with pytest.raises(ValueError):
+        urls.content_id_to_short_id(0)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/sw/rais-putin-akubali-mwaliko-wa-kim-jong-un/a-66808855", 66808855),
+        ("https://www.dw.com/sw/putin/a-66808855?maca=sw-rss-sw-all-1119-xml-mrss#comments", 66808855),
+        ("https://www.dw.com/en/top-stories/germany/a-52060881", 52060881),
+        ("/sw/video-ya-rais/video-66811111", None),
+        ("/sw/sauti/audio-66811112", None),
+        ("/sw/mubashara/live-66811113", None),
+        ("/sw/picha/g-66811114", None),
+        ("/sw/urusi/t-17284476", None),
+        ("/sw/afrika/s-12756", None),
+        ("/sw/mwandishi/person-51417817", None),
+        ("/sw/a-66808855x", None),
+        ("/sw/", None),
+    ],
+)
+def test_article_id_of_links(url: str, expected: int | None) -> None:
+    assert urls.article_id(url) == expected
+
+
+def test_article_id_can_require_an_edition() -> None:
+    assert urls.article_id("/sw/x/a-1", language="sw") == 1
+    assert urls.article_id("/de/x/a-1", language="sw") is None
+
+
+def test_short_id_found_in_share_urls_and_copy_text() -> None:
+    share = "https://www.facebook.com/sharer/sharer.php?u=https://p.dw.com/p/4boRv%3Fmaca%3Dde-Facebook-sharing"
+    assert urls.short_id_from_text(share) == "4boRv"
+    assert urls.short_id_from_text(" https://p.dw.com/p/4WK2B ") == "4WK2B"
+    assert urls.short_id_from_text("no link here") is None
+
+
+def test_strip_tracking_and_site_urls() -> None:
+    assert urls.strip_tracking("https://www.dw.com/sw/x/a-1?maca=y#top") == "https://www.dw.com/sw/x/a-1"
+    assert urls.site_url("http://127.0.0.1:8000", "/sw/x/s-1") == "http://127.0.0.1:8000/sw/x/s-1"
+    assert urls.site_url("https://www.dw.com/", "/sw/x/s-1") == "https://www.dw.com/sw/x/s-1"
+    assert urls.same_site("/sw/x/a-1", "http://127.0.0.1:8000")
+    assert urls.same_site("http://127.0.0.1:8000/sw/x/a-1", "http://127.0.0.1:8000")
+    assert not urls.same_site("https://www.youtube.com/dwkiswahili", "http://127.0.0.1:8000")
+    assert not urls.same_site("http://127.0.0.1:9999/sw/x/a-1", "http://127.0.0.1:8000")
