@@ -19,6 +19,11 @@ DWNEWS_BASE_URL = "https://www.dw.com"
 # Where cross-run state lives (dedup store, failure lists). Relative to the working directory.
 DWNEWS_STATE_DIR = ".scrapy/dwnews"
 
+# Incremental crawls: remember exported (and skipped non-politics) articles in an SQLite file in
+# DWNEWS_STATE_DIR and skip them, before downloading, on later runs. False: export everything,
+# neither reading nor writing the state.
+DWNEWS_INCREMENTAL = True
+
 # The Kiswahili home page, where the politics crawl starts (a path on DWNEWS_BASE_URL).
 DWNEWS_HOME_PATH = "/sw/idhaa-ya-kiswahili/s-11588"
 
@@ -66,5 +71,14 @@ ITEM_PIPELINES = {
     "dwnews.pipelines.RunDedupPipeline": 200,
 }
 
+# Without -O/-o a crawl writes one JSON Lines file per run, named with the spider and run time.
+FEEDS = {
+    "feeds/%(name)s-%(time)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
+}
 FEED_EXPORT_ENCODING = "utf-8"
+# Local feeds are written as <feed>.part and renamed when complete (dwnews.feeds).
+FEED_STORAGES = {
+    "": "dwnews.feeds.AtomicFileFeedStorage",
+    "file": "dwnews.feeds.AtomicFileFeedStorage",
+}
 LOG_LEVEL = "INFO"

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from dwnews.text import agencies_of, collapse_whitespace, is_read_more, split_names
+from dwnews.text import (
+    BOILERPLATE_RULES,
+    agencies_of,
+    clean_body,
+    clean_inline,
+    clean_paragraphs,
+    clean_record,
+    collapse_whitespace,
+    is_read_more,
+    split_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +54,6 @@ def test_whitespace_and_names() -> None:
 
 # ----- the cleaning rules: (raw paragraph, expected paragraph or None when removed), Kiswahili first
 
-from dwnews.text import BOILERPLATE_RULES, clean_body, clean_inline, clean_paragraphs, clean_record  # noqa: E402
 
 CLEANING_TABLE = [
     # apostrophes inside Kiswahili words survive, curly ones become the ASCII apostrophe

@@ -20,6 +20,8 @@ class ArticleSpider(DwSpider):
     """Extracts the given article URLs of any DW edition, with no category filter."""
 
     name = "article"
+    # One-off extraction: it neither skips known articles nor records what it exported.
+    custom_settings = {"DWNEWS_INCREMENTAL": False}  # noqa: RUF012 -- Scrapy's own attribute
     arguments: ClassVar[dict[str, str]] = {
         "url": "one or more DW article URLs /<lang>/<slug>/a-<id>, comma-separated",
     }

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from dwnews import urls
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
+from dwnews.state import state_for
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +154,7 @@ class DwSpider(scrapy.Spider):
             reason = failure.type.__name__ if failure.type else "error"
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, request.url, reason)
+        content_id = request.meta.get("dwnews_content_id")
+        store = state_for(self.crawler)
+        if store is not None and content_id:
+            store.release(urls.content_id_to_short_id(int(content_id)))  # the next run tries again

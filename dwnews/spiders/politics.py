@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response, TextResponse
 
-from dwnews import urls
+from dwnews import state, urls
 from dwnews.items import Article
 from dwnews.pages.listing import ListingPage
 from dwnews.spiders.base import ArgumentError, DwSpider
+from dwnews.state import state_for
 
 logger = logging.getLogger(__name__)
 
@@ -98,19 +99,35 @@ class PoliticsSpider(DwSpider):
             self.inc("listing/section_links", len(links.sections))
             for section_url in links.sections:
                 yield self.listing_request(section_url, follow_sections=False)
-        for content_id, url in links.articles.items():
-            if content_id in self.requested_ids:
-                self.inc("listing/article_already_requested")
+        fresh = {cid: url for cid, url in links.articles.items() if cid not in self.requested_ids}
+        self.inc("listing/article_already_requested", len(links.articles) - len(fresh))
+        self.requested_ids.update(fresh)
+        answers = self.claim(fresh)
+        for content_id, url in fresh.items():
+            answer = answers.get(content_id, state.NEW)
+            if answer != state.NEW:
+                self.inc(f"incremental/skipped/{answer}")
                 continue
-            self.requested_ids.add(content_id)
             yield self.article_request(url, content_id)
+
+    def claim(self, articles: dict[int, str]) -> dict[int, str]:
+        """Ask the cross-run state which of these articles to download (all, when it is off)."""
+        store = state_for(self.crawler)
+        if store is None or not articles:
+            return {}
+        by_short_id = {urls.content_id_to_short_id(cid): cid for cid in articles}
+        answers = store.claim_many(by_short_id.items())
+        return {by_short_id[short_id]: answer for short_id, answer in answers.items()}
 
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
         page = self.read_article(response)
         if page is None:
             return
+        store = state_for(self.crawler)
         if not page.is_politics(self.politics_id, self.politics_labels):
             self.inc("politics/dropped/not_politics")
+            if store is not None and page.short_id:
+                store.mark_skipped(page.short_id, page.content_id, "not_politics")
             logger.debug("Not politics: %s (category %s)", response.url, page.category)
             return
         published = page.published
@@ -119,6 +136,8 @@ class PoliticsSpider(DwSpider):
                 self.inc("politics/since_unknown_date")
             elif published[:10] < self.since_date.isoformat():
                 self.inc("politics/dropped/before_since")
+                if store is not None and page.short_id:
+                    store.release(page.short_id)  # a run with an earlier cut-off may want it
                 return
         item = self.build_item(page)
         if item is not None:

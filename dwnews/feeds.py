@@ -1,0 +1,77 @@
+"""Feed storage that never leaves a half-written feed file where a finished one is expected.
+
+Scrapy's file storage writes straight into the target file, so a crawl killed mid-way leaves
+a truncated feed that looks finished. This storage writes ``<feed>.part``, and when the feed
+is closed flushes and fsyncs it, renames it into place (atomic on POSIX), fsyncs the folder,
+and only then records its articles as exported in the cross-run state. Registered for plain
+paths and ``file://`` URIs, so ``-O siasa.jsonl`` and ``-o`` use it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.extensions.feedexport import FileFeedStorage
+
+from dwnews.state import ArticleState, short_ids_in_feed, state_for
+
+logger = logging.getLogger(__name__)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class AtomicFileFeedStorage(FileFeedStorage):
+    """A local feed file written as ``.part`` and renamed into place when complete."""
+
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None) -> None:
+        super().__init__(uri, feed_options=feed_options)
+        self.crawler = crawler
+        self.format = str((feed_options or {}).get("format", "jsonlines"))
+        self.target = Path(self.path).absolute()
+        self.part = self.target.with_name(self.target.name + ".part")
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
+    ) -> AtomicFileFeedStorage:
+        return cls(uri, feed_options=feed_options, crawler=crawler)
+
+    def _state(self) -> ArticleState | None:
+        return state_for(self.crawler) if self.crawler is not None else None
+
+    def open(self, spider: Spider) -> IO[bytes]:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        if self.write_mode == "ab" and self.target.exists():
+            shutil.copyfile(self.target, self.part)  # append: the finished part holds old + new
+        state = self._state()
+        if state is not None:
+            state.feed_opened(self.target, self.part, self.format)
+        return self.part.open(self.write_mode)
+
+    def store(self, file: IO[bytes]) -> None:
+        file.flush()
+        os.fsync(file.fileno())
+        file.close()
+        state = self._state()
+        short_ids: list[str] = []
+        if state is not None:
+            try:
+                short_ids = short_ids_in_feed(self.part, self.format)
+            except ValueError as error:
+                logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
+        os.replace(self.part, self.target)
+        _fsync_dir(self.target.parent)
+        if state is not None:
+            state.feed_stored(self.target, short_ids)
