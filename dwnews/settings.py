@@ -76,6 +76,8 @@ FEEDS = {
     "feeds/%(name)s-%(time)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# CSV for spreadsheets: fixed columns, lists joined with " | ", formula cells neutralised.
+FEED_EXPORTERS = {"csv": "dwnews.exporters.SpreadsheetCsvItemExporter"}
 # Local feeds are written as <feed>.part and renamed when complete (dwnews.feeds).
 FEED_STORAGES = {
     "": "dwnews.feeds.AtomicFileFeedStorage",

@@ -117,7 +117,7 @@ def _process_alive(pid: int, pid_start: str | None) -> bool:
 
 def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
     """The short ids a finished feed file holds (JSON Lines, JSON or CSV)."""
-    data = path.read_bytes().decode("utf-8", errors="replace")
+    data = path.read_bytes().decode("utf-8-sig", errors="replace")
     if feed_format in ("jsonlines", "jsonl", "jl"):
         rows: Iterable[Any] = (json.loads(line) for line in data.splitlines() if line.strip())
     elif feed_format == "json":

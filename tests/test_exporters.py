@@ -1,0 +1,70 @@
+"""The spreadsheet CSV exporter: fixed columns, joined lists, flattened images, no formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from dwnews.exporters import CSV_COLUMNS, LIST_SEPARATOR, SpreadsheetCsvItemExporter
+from dwnews.items import Article
+
+
+def article(**overrides: object) -> Article:
+    values: dict[str, object] = {
+        "short_id": "4WK2B",
+        "short_url": "https://p.dw.com/p/4WK2B",
+        "content_id": 66808855,
+        "url": "https://www.dw.com/sw/rais-putin-akubali-mwaliko-wa-kim-jong-un/a-66808855",
+        "language": "sw",
+        "title": "Rais Putin akubali mwaliko wa Kim Jong Un",
+        "body": "Aya ya kwanza.\n\nHofu ya Korea Kusini\n\nAya ya mwisho.",
+        "subheadings": ["Hofu ya Korea Kusini"],
+        "topics": ["Urusi", "Korea Kaskazini"],
+        "agencies": ["AP", "DPA", "Reuters"],
+        "images": [
+            {"url": "https://static.dw.com/image/1_6.jpg", "caption": "Kim na Putin", "credit": "Yonhap"},
+            {"url": "https://static.dw.com/image/2_6.jpg", "caption": None, "credit": "AP"},
+        ],
+        "word_count": 9,
+    }
+    values.update(overrides)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def export(*items: Article) -> tuple[bytes, list[dict[str, str]]]:
+    buffer = io.BytesIO()
+    exporter = SpreadsheetCsvItemExporter(buffer, encoding="utf-8")
+    exporter.start_exporting()
+    for item in items:
+        exporter.export_item(item)
+    exporter.finish_exporting()
+    raw = buffer.getvalue()
+    return raw, list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_columns_lists_and_images() -> None:
+    raw, rows = export(article(), article(short_id="5FLOV", images=[], topics=[]))
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    header = raw.decode("utf-8-sig").splitlines()[0].split(",")
+    assert tuple(header) == CSV_COLUMNS
+    first, second = rows
+    assert first["topics"] == "Urusi | Korea Kaskazini" and LIST_SEPARATOR == " | "
+    assert first["agencies"] == "AP | DPA | Reuters"
+    assert first["image_urls"] == "https://static.dw.com/image/1_6.jpg | https://static.dw.com/image/2_6.jpg"
+    assert first["image_captions"] == "Kim na Putin | " and first["image_credits"] == "Yonhap | AP"
+    assert first["body"] == "Aya ya kwanza.\n\nHofu ya Korea Kusini\n\nAya ya mwisho."
+    assert first["content_id"] == "66808855" and first["published"] == ""
+    assert second["image_urls"] == "" and second["topics"] == ""
+    assert not any("[" in value or "{" in value for row in rows for value in row.values())
+
+
+def test_formula_cells_are_neutralized() -> None:
+    _, rows = export(
+        article(title='=HYPERLINK("http://x")', teaser="+255 ni msimbo", authors=["@mwandishi"], body="-- aya")
+    )
+    row = rows[0]
+    assert row["title"] == '\'=HYPERLINK("http://x")'
+    assert row["teaser"] == "'+255 ni msimbo"
+    assert row["authors"] == "'@mwandishi"
+    assert row["body"] == "'-- aya"
+    assert row["short_id"] == "4WK2B"
