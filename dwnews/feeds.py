@@ -17,7 +17,9 @@ from typing import IO, Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from dwnews.state import ArticleState, short_ids_in_feed, state_for
 
@@ -75,3 +77,27 @@ class AtomicFileFeedStorage(FileFeedStorage):
         _fsync_dir(self.target.parent)
         if state is not None:
             state.feed_stored(self.target, short_ids)
+
+
+async def _finished(started: Deferred[Any]) -> None:
+    await maybe_deferred_to_future(started)
+
+
+class PromptBatchFeedExporter(FeedExporter):
+    """Scrapy's feed exporter, but a full batch is stored when it fills, not when the crawl ends.
+
+    With ``FEED_EXPORT_BATCH_ITEM_COUNT`` Scrapy 2.15 starts a new file per batch but only
+    stores (closes) the finished ones at the end of the crawl, so a killed crawl loses every
+    batch. Storing each batch as it fills makes its articles count as exported at once: a
+    long crawl killed mid-way keeps all but its last, unfinished batch. Relies on the exporter's
+    private ``_pending_close_coros`` list (Scrapy pinned at 2.15.2; tests/test_incremental.py
+    checks the behaviour).
+    """
+
+    def item_scraped(self, item: Any, spider: Spider) -> None:
+        pending = self._pending_close_coros
+        before = len(pending)
+        super().item_scraped(item, spider)
+        for index in range(before, len(pending)):
+            started = deferred_from_coro(pending[index])  # runs now, up to its first wait
+            pending[index] = _finished(started)  # still awaited when the spider closes

@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,73 @@ _CONTENT_TYPES = {
 }
 
 
+class SyntheticSite:
+    """A large Kiswahili site generated from the mirror's real-markup article pages.
+
+    Article ``i`` (content id ``first_id + i``) is the saved page ``templates[i % len]`` with
+    its content id, short id and title made its own. The home page links ``sections``
+    section pages; each article is linked from two of them, so dedup is exercised.
+    Pages are made on request: a 20,000-article site costs no disk.
+    """
+
+    HOME_ID = 11588
+    FIRST_SECTION_ID = 900000
+
+    def __init__(self, root: Path, articles: int, sections: int = 10, first_id: int = 70_000_000) -> None:
+        self.count = articles
+        self.sections = max(1, sections)
+        self.first_id = first_id
+        self.templates: list[tuple[int, str]] = []
+        for path in sorted((Path(root) / "sw").glob("a-*.html")):
+            content_id = int(path.stem.split("-")[1])
+            if path.with_name(path.stem + ".expected.json").exists():
+                self.templates.append((content_id, path.read_text("utf-8")))
+        if not self.templates:
+            raise ValueError(f"no Kiswahili article pages with expected records in {root}/sw")
+
+    def template_id(self, content_id: int) -> int:
+        return self.templates[(content_id - self.first_id) % len(self.templates)][0]
+
+    def ids(self) -> range:
+        return range(self.first_id, self.first_id + self.count)
+
+    def article(self, content_id: int) -> bytes | None:
+        index = content_id - self.first_id
+        if not 0 <= index < self.count:
+            return None
+        template_id, html = self.templates[index % len(self.templates)]
+        old_short, new_short = short_id(template_id), short_id(content_id)
+        html = html.replace(str(template_id), str(content_id)).replace(f"/p/{old_short}", f"/p/{new_short}")
+        return html.replace("</h1>", f" ({index})</h1>", 1).encode("utf-8")
+
+    def _sections_of(self, content_id: int) -> tuple[int, int]:
+        index = content_id - self.first_id
+        return index % self.sections, (index // self.sections + index) % self.sections
+
+    def listing(self, page_id: int) -> bytes | None:
+        if page_id == self.HOME_ID:
+            links = [
+                f'<a href="/sw/sehemu-{k}/s-{self.FIRST_SECTION_ID + k}">Sehemu {k}</a>' for k in range(self.sections)
+            ]
+            links += [f'<a href="/sw/habari/a-{cid}?maca=sw-home">Habari {cid}</a>' for cid in self.ids()[:20]]
+        elif 0 <= page_id - self.FIRST_SECTION_ID < self.sections:
+            section = page_id - self.FIRST_SECTION_ID
+            links = [
+                f'<a href="/sw/habari-{section}/a-{cid}">Habari {cid}</a>'
+                for cid in self.ids()
+                if section in self._sections_of(cid)
+            ]
+        else:
+            return None
+        return ('<!doctype html><html lang="sw"><body><main>' + "".join(links) + "</main></body></html>").encode()
+
+
+def short_id(content_id: int) -> str:
+    from dwnews.urls import content_id_to_short_id
+
+    return content_id_to_short_id(content_id)
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -46,14 +114,22 @@ class LoggedRequest:
     user_agent: str
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a crawl killed on purpose) is not a server error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class MirrorServer:
     """Serves a saved copy of the site on 127.0.0.1 from a background thread."""
 
-    def __init__(self, root: Path = DEFAULT_SITE, port: int = 0) -> None:
+    def __init__(self, root: Path = DEFAULT_SITE, port: int = 0, synthetic: SyntheticSite | None = None) -> None:
         self.root = Path(root)
+        self.synthetic = synthetic
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -77,6 +153,20 @@ class MirrorServer:
                 return None
         return candidate if candidate.is_file() else None
 
+    def generate(self, raw_path: str) -> bytes | None:
+        """A page of the synthetic site, if there is one and it has this path."""
+        if self.synthetic is None:
+            return None
+        match = _PAGE_RE.match(unquote(urlsplit(raw_path).path))
+        if match is None or match.group("lang") != "sw":
+            return None
+        page_id = int(match.group("id"))
+        if match.group("kind") == "a":
+            return self.synthetic.article(page_id)
+        if match.group("kind") == "s":
+            return self.synthetic.listing(page_id)
+        return None
+
     def paths(self, status: int | None = None) -> list[str]:
         with self._lock:
             return [r.path for r in self.requests if status is None or r.status == status]
@@ -98,9 +188,13 @@ class MirrorServer:
                 self._answer(send_body=False)
 
             def _answer(self, send_body: bool) -> None:
-                target = server.resolve(self.path)
-                if target is None:
-                    status, body, ctype = 404, b"<html><body><h1>404</h1></body></html>", "text/html; charset=utf-8"
+                generated = server.generate(self.path)
+                target = None if generated is not None else server.resolve(self.path)
+                ctype = "text/html; charset=utf-8"
+                if generated is not None:
+                    status, body = 200, generated
+                elif target is None:
+                    status, body = 404, b"<html><body><h1>404</h1></body></html>"
                 else:
                     status, body = 200, target.read_bytes()
                     ctype = _CONTENT_TYPES.get(target.suffix, "application/octet-stream")

@@ -40,6 +40,9 @@ DWNEWS_STATS_FILE = ""
 
 EXTENSIONS = {
     "dwnews.extensions.StatsFile": 500,
+    # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "dwnews.feeds.PromptBatchFeedExporter": 0,
 }
 
 # ---- politeness -----------------------------------------------------------------------------
@@ -71,10 +74,10 @@ ITEM_PIPELINES = {
     "dwnews.pipelines.RunDedupPipeline": 200,
 }
 
-# Without -O/-o a crawl writes one JSON Lines file per run, named with the spider and run time.
-FEEDS = {
-    "feeds/%(name)s-%(time)s.jsonl": {"format": "jsonlines", "encoding": "utf-8"},
-}
+# Without -O/-o (and no FEEDS) a crawl writes one JSON Lines file per run, named with the spider
+# and the run time (Scrapy's %(name)s and %(time)s). Empty: no default feed. Not set as FEEDS
+# here because Scrapy merges -O/-o into FEEDS instead of replacing it.
+DWNEWS_DEFAULT_FEED = "feeds/%(name)s-%(time)s.jsonl"
 FEED_EXPORT_ENCODING = "utf-8"
 # CSV for spreadsheets: fixed columns, lists joined with " | ", formula cells neutralised.
 FEED_EXPORTERS = {"csv": "dwnews.exporters.SpreadsheetCsvItemExporter"}

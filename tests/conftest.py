@@ -35,24 +35,35 @@ class CrawlResult:
         return int(self.stats.get(key, 0))
 
 
-def run_crawl(base_url: str, spider: str, tmp_path: Path, *args: str, timeout: float = 120) -> CrawlResult:
-    """Run the real `scrapy crawl` in a subprocess against ``base_url``; read its feed and stats."""
-    feed = tmp_path / "items.jsonl"
-    stats_file = tmp_path / "stats.json"
-    command = crawl_command(
+def crawl_args(base_url: str, spider: str, run_dir: Path, *args: str, state_dir: Path | None = None) -> list[str]:
+    """The `scrapy crawl` command of one test run: feed, stats file and state under ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return crawl_command(
         base_url,
         spider,
         [
             "-O",
-            str(feed),
+            str(run_dir / "items.jsonl"),
             "-s",
-            f"DWNEWS_STATS_FILE={stats_file}",
+            f"DWNEWS_STATS_FILE={run_dir / 'stats.json'}",
             "-s",
-            f"DWNEWS_STATE_DIR={tmp_path / 'state'}",
+            f"DWNEWS_STATE_DIR={state_dir or run_dir / 'state'}",
             *args,
         ],
     )
-    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def read_result(run_dir: Path, returncode: int, log: str) -> CrawlResult:
+    feed, stats_file = run_dir / "items.jsonl", run_dir / "stats.json"
     items = [json.loads(line) for line in feed.read_text("utf-8").splitlines()] if feed.exists() else []
     stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
-    return CrawlResult(done.returncode, items, stats, done.stderr)
+    return CrawlResult(returncode, items, stats, log)
+
+
+def run_crawl(
+    base_url: str, spider: str, run_dir: Path, *args: str, state_dir: Path | None = None, timeout: float = 120
+) -> CrawlResult:
+    """Run the real `scrapy crawl` in a subprocess against ``base_url``; read its feed and stats."""
+    command = crawl_args(base_url, spider, run_dir, *args, state_dir=state_dir)
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    return read_result(run_dir, done.returncode, done.stderr)

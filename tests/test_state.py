@@ -79,14 +79,18 @@ def test_recovery_commits_a_feed_renamed_but_not_recorded(tmp_path: Path) -> Non
 
 
 def test_concurrent_processes_claim_each_article_once(tmp_path: Path) -> None:
-    """Four processes claim the same 300 articles at once: each article goes to exactly one."""
+    """Four processes claim the same 300 articles at once, each exporting what it won: each
+    article goes to exactly one of them."""
     script = (
         "import sys, json; from pathlib import Path; from dwnews.state import ArticleState, NEW\n"
         "s = ArticleState(Path(sys.argv[1]), run_id=sys.argv[2]); s.start_run()\n"
         "won = []\n"
         "for start in range(0, 300, 10):\n"
         "    answers = s.claim_many([(f'id{i}', i) for i in range(start, start + 10)])\n"
-        "    won += [k for k, v in answers.items() if v == NEW]\n"
+        "    batch = [k for k, v in answers.items() if v == NEW]\n"
+        "    s.feed_stored(Path(sys.argv[1]) / f'{sys.argv[2]}-{start}.jsonl', batch)\n"
+        "    won += batch\n"
+        "s.finish_run()\n"
         "print(json.dumps(won))\n"
     )
     procs = [

@@ -57,7 +57,7 @@ _CREDIT_RE = re.compile(r"^\s*(?:Picha|Bild|Image|Foto|Photo)\s*:\s*", re.IGNORE
 _LEGACY_LABELS = {
     "date": ("date", "datum", "tarehe"),
     "author": ("author", "autorin/autor", "autor", "autorin", "mwandishi", "waandishi"),
-    "topics": ("related subjects", "themenseiten", "mada zinazohusiana", "mada"),
+    "topics": ("related subjects", "themenseiten", "kurasa za mada", "mada zinazohusiana", "mada"),
     "permalink": ("permalink",),
 }
 

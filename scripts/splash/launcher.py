@@ -1,8 +1,8 @@
-"""Start Splash 3.5 (``splash.server``) on a modern Python, after two small compatibility shims.
+"""Start Splash 3.5 (``splash.server``) on a modern Python, after three small compatibility shims.
 
 Run it with the Splash venv's python (see install.sh / start.sh), passing splash.server's own options::
 
-    /opt/dwnews-splash/bin/python scripts/splash/launcher.py --ip 127.0.0.1 --port 8050 --disable-xvfb
+    /opt/dwnews-splash/bin/python scripts/splash/launcher.py --ip 127.0.0.1 --port 8050
 
 Shim 1 -- ``json.loads(..., encoding=...)``.
     Splash 3.5 (2020) parses JSON request bodies with ``json.loads(content, encoding='utf8')``
@@ -69,7 +69,7 @@ def patch_qtimer_start() -> None:
         original(self, *(int(a) if isinstance(a, float) else a for a in args))
 
     start._dwnews_int_msec = True  # type: ignore[attr-defined]
-    QTimer.start = start  # type: ignore[method-assign]
+    QTimer.start = start
 
 
 def select_lua() -> str:
