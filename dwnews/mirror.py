@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -265,12 +266,17 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
         return 0
-    with MirrorServer(args.root) as server:
+    extra = extra or ["-O", "demo.jsonl"]
+    with contextlib.ExitStack() as stack:
+        if not any(arg.startswith("DWNEWS_STATE_DIR=") for arg in extra):
+            # A throwaway state: the demo exports every politics article of the mirror each time.
+            extra += ["-s", f"DWNEWS_STATE_DIR={stack.enter_context(tempfile.TemporaryDirectory())}"]
+        server = stack.enter_context(MirrorServer(args.root))
         print(f"Mirror of {args.root} at {server.base_url}", flush=True)
-        command = crawl_command(server.base_url, args.spider, extra or ["-O", "demo.jsonl"])
-        print("Running:", " ".join(command[1:]), flush=True)
+        command = crawl_command(server.base_url, args.spider, extra)
+        print("Running: scrapy", " ".join(command[3:]), flush=True)
         status = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ.copy(), check=False).returncode
-        print(f"{len(server.requests)} requests served", flush=True)
+        print(f"{len(server.requests)} requests served; scrapy exited with {status}", flush=True)
         return status
 
 

@@ -66,6 +66,7 @@ def test_politics_crawl_exports_every_politics_article_once_and_nothing_else(
     assert result.stat("dwnews/article/state/app") >= 1
     assert result.stat("dwnews/article/state/apollo") >= 1
     assert result.stat("robotstxt/forbidden") >= 1
+    assert result.stat("dwnews/not_fetched/listing") == 1  # /sw/kumbukumbu/, disallowed
     assert result.stat("dwnews/listing/pages") == 3  # home + Afrika + Ulimwengu
     assert result.stat("dwnews/listing/article_already_requested") >= 2
     assert f"/a-{MISSING}" in result.log  # the failure is logged with its URL

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from pathlib import Path
 
 from dwnews.exporters import CSV_COLUMNS, LIST_SEPARATOR, SpreadsheetCsvItemExporter
 from dwnews.items import Article
+from dwnews.mirror import MirrorServer
+from tests.conftest import run_crawl
 
 
 def article(**overrides: object) -> Article:
@@ -68,3 +72,26 @@ def test_formula_cells_are_neutralized() -> None:
     assert row["authors"] == "'@mwandishi"
     assert row["body"] == "'-- aya"
     assert row["short_id"] == "4WK2B"
+
+
+def test_crawl_writes_json_and_csv_feeds(mirror: MirrorServer, tmp_path: Path) -> None:
+    """`-O x.json` and `-O x.csv` through Scrapy's feed exports: same articles, loadable as they are."""
+    args = ("-s", "DWNEWS_INCREMENTAL=False", "-O", str(tmp_path / "siasa.json"), "-O", str(tmp_path / "siasa.csv"))
+    result = run_crawl(mirror.base_url, "politics", tmp_path, *args)
+    assert result.returncode == 0, result.log[-2000:]
+    as_json = json.loads((tmp_path / "siasa.json").read_text("utf-8"))
+    with (tmp_path / "siasa.csv").open(encoding="utf-8-sig", newline="") as handle:
+        as_csv = list(csv.DictReader(handle))
+    assert (
+        sorted(r["short_id"] for r in as_json)
+        == sorted(r["short_id"] for r in as_csv)
+        == sorted(i["short_id"] for i in result.items)
+    )
+    by_id = {r["short_id"]: r for r in as_csv}
+    for record in as_json:
+        row = by_id[record["short_id"]]
+        assert row["body"] == record["body"] and "\n\n" in row["body"]
+        assert row["topics"] == " | ".join(record["topics"])
+        assert row["image_urls"] == " | ".join(image["url"] for image in record["images"])
+        assert row["word_count"] == str(record["word_count"])
+    assert not list(tmp_path.glob("*.part"))

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -156,6 +157,11 @@ class DwSpider(scrapy.Spider):
         """Count and log a request that failed for good (after retries), with its URL."""
         request = failure.request  # type: ignore[attr-defined]
         page_type = request.meta.get("dwnews_page", "page")
+        if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
+            # robots.txt or another downloader middleware chose not to fetch it: not a failure
+            self.inc(f"not_fetched/{page_type}")
+            logger.info("Not fetched (robots.txt or a middleware): %s %s", page_type, request.url)
+            return
         if isinstance(failure.value, HttpError):
             reason = f"http_{failure.value.response.status}"
         else:
