@@ -113,3 +113,13 @@ def test_page_without_body_or_title_reports_them_missing() -> None:
 @pytest.mark.parametrize("junk", ["", "\x00\x01", "<<<>>>", "<html><script type='application/ld+json'>[1,2</script>"])
 def test_junk_never_raises(junk: str) -> None:
     ArticlePage("https://www.dw.com/sw/x/a-1", junk).record()
+
+
+def test_kiswahili_text_date_is_the_last_resort() -> None:
+    """A page whose only date is the visible "14 Septemba 2023" still gets its published date."""
+    html = (SITE / "sw" / "a-66808855.html").read_text("utf-8")
+    stripped = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)
+    page = ArticlePage("https://www.dw.com/sw/x/a-66808855", stripped)
+    assert page.jsonld == {} and page.state == {}
+    assert page.published == "2023-09-14"
+    assert "source/published/text" in page.events
