@@ -45,6 +45,18 @@ EXTENSIONS = {
     "dwnews.feeds.PromptBatchFeedExporter": 0,
 }
 
+# ---- JavaScript rendering (scrapy-splash) ----------------------------------------------------
+# Off unless SPLASH_URL (scrapy-splash's own setting) is set, e.g. -s SPLASH_URL=http://127.0.0.1:8050.
+# Page types rendered through Splash: "listing" (home and section pages) and/or "article".
+DWNEWS_SPLASH_PAGES = ["listing"]
+# Seconds Splash waits after the page loaded, before returning the DOM (render.html "wait").
+DWNEWS_SPLASH_WAIT = 0.5
+# More render.html arguments, e.g. {"timeout": 60, "images": 0, "resource_timeout": 10}.
+DWNEWS_SPLASH_ARGS: dict[str, object] = {}
+# When Splash does not answer at start, or fails on a page: False (default) stops at start / counts
+# the page as failed; True crawls (or refetches that page) without rendering and says so in the log.
+DWNEWS_SPLASH_FALLBACK = False
+
 # ---- politeness -----------------------------------------------------------------------------
 
 USER_AGENT = f"dwnews/{__version__} (Scrapy; DW Kiswahili politics news research crawler)"

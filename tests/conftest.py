@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,43 @@ from dwnews.mirror import DEFAULT_SITE, PROJECT_ROOT, MirrorServer, crawl_comman
 
 SITE = DEFAULT_SITE
 REFERENCE_PAGES = Path(__file__).parent / "fixtures" / "dw-reference" / "pages"
+
+
+SPLASH_SCRIPTS = PROJECT_ROOT / "scripts" / "splash"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def splash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Splash 3.5 on loopback, started by scripts/splash/start.sh (installed by install.sh).
+
+    Skipped, with the reason, where Splash is not installed; a Splash that is installed but
+    does not start is a test failure.
+    """
+    venv = Path(os.environ.get("SPLASH_VENV", "/opt/dwnews-splash"))
+    if not (venv / ".dwnews-requirements.sha256").exists():  # written by install.sh once all went well
+        pytest.skip(f"Splash is not installed at {venv}: run `bash scripts/splash/install.sh` (.ci/run does)")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPLASH_RUN_DIR": str(tmp_path_factory.mktemp("splash-run")),
+        "SPLASH_EXTRA_ARGS": f"--filters-path {SPLASH_SCRIPTS / 'filters'}",
+        "SPLASH_SLOTS": "4",
+    }
+    started = subprocess.run(
+        ["bash", str(SPLASH_SCRIPTS / "start.sh"), str(port)], env=env, capture_output=True, text=True, timeout=180
+    )
+    if started.returncode != 0:
+        pytest.fail(f"Splash did not start: {started.stdout[-1500:]} {started.stderr[-1500:]}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        subprocess.run(["bash", str(SPLASH_SCRIPTS / "stop.sh")], env=env, capture_output=True, timeout=120)
 
 
 @pytest.fixture

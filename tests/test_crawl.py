@@ -18,6 +18,8 @@ POLITICS = {66808855, 68700001, 77400001, 65400001, 66900003, 68700002}
 NOT_POLITICS = {66900002, 77400002}
 ROBOTS_DISALLOWED = {66900001}  # politics, but only linked from /sw/kumbukumbu/ which robots.txt disallows
 MISSING = 66899999  # linked from the home page, 404
+JS_ONLY = {68800001, 68800002}  # politics, linked only by the JavaScript list of s-12762 (test_rendering.py)
+ALL_POLITICS_PAGES = POLITICS | ROBOTS_DISALLOWED | JS_ONLY
 FAST = ("-s", "LOG_LEVEL=INFO")
 
 

@@ -18,15 +18,14 @@ import pytest
 from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
 from dwnews.state import ArticleState
 from tests.conftest import SITE, crawl_args, read_result, run_crawl
-from tests.test_crawl import MISSING, POLITICS
+from tests.test_crawl import ALL_POLITICS_PAGES, MISSING, POLITICS
 
 FAST = ("-s", "LOG_LEVEL=INFO")
 
 
 def politics_ids(site: SyntheticSite) -> set[int]:
     """The synthetic site's politics articles: those made from a politics page of the mirror."""
-    politics_templates = POLITICS | {66900001}
-    return {cid for cid in site.ids() if site.template_id(cid) in politics_templates}
+    return {cid for cid in site.ids() if site.template_id(cid) in ALL_POLITICS_PAGES}
 
 
 def test_second_run_exports_nothing_and_downloads_no_article(mirror: MirrorServer, tmp_path: Path) -> None:

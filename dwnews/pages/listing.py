@@ -19,7 +19,8 @@ class ListingLinks:
     ``articles`` maps content id -> the first absolute URL seen for it (query and fragment
     dropped); ``sections`` are section URLs of the same edition; ``skipped`` counts links
     that are not articles by kind (``video``, ``audio``, ``live``...), ``offsite`` those to
-    other hosts, ``other_language`` those to other DW editions.
+    other hosts, ``other_language`` those to other DW editions; ``inline_scripts`` counts
+    inline scripts (a listing with none of its links in the HTML may build them with them).
     """
 
     articles: dict[int, str] = field(default_factory=dict)
@@ -27,6 +28,7 @@ class ListingLinks:
     skipped: Counter[str] = field(default_factory=Counter)
     offsite: int = 0
     other_language: int = 0
+    inline_scripts: int = 0
 
 
 class ListingPage:
@@ -44,6 +46,7 @@ class ListingPage:
     def links(self) -> ListingLinks:
         """Every ``a[href]`` of the page, classified; each article and section once."""
         found = ListingLinks()
+        found.inline_scripts = len(self.tree.xpath("//script[not(@src) and normalize-space()]"))
         seen_sections: set[str] = set()
         for href in self.tree.xpath("//a/@href"):
             href = str(href).strip()

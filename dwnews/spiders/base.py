@@ -21,7 +21,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from dwnews import urls
+from dwnews import rendering, urls
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
 from dwnews.state import state_for
@@ -62,6 +62,11 @@ class DwSpider(scrapy.Spider):
 
     base_url: str
     language: str
+    #: page types rendered through Splash (empty: no rendering)
+    render: frozenset[str] = frozenset()
+    render_args: dict[str, Any]
+    splash_fallback: bool = False
+    splash_unavailable: bool = False
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -69,6 +74,7 @@ class DwSpider(scrapy.Spider):
         default_feed = settings.get("DWNEWS_DEFAULT_FEED")
         if default_feed and not settings.getdict("FEEDS"):
             settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="spider")
+        rendering.configure(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DwSpider:
@@ -83,6 +89,7 @@ class DwSpider(scrapy.Spider):
             spider.base_url = base_url
             spider.language = crawler.settings.get("DWNEWS_LANGUAGE", "sw")
             spider.allowed_domains = [urlsplit(base_url).hostname or ""]  # type: ignore[attr-defined]
+            spider.render = spider._rendering(crawler)
             spider.check_arguments()
         except ArgumentError as error:
             fail_at_start(cls.name, error)
@@ -91,6 +98,44 @@ class DwSpider(scrapy.Spider):
 
     def check_arguments(self) -> None:
         """Validate and convert ``-a`` arguments; raise :class:`ArgumentError` on bad ones."""
+
+    def _rendering(self, crawler: Crawler) -> frozenset[str]:
+        """The page types to render through Splash; checks at start that Splash answers."""
+        settings = crawler.settings
+        self.render_args = {}
+        if not rendering.enabled(settings):
+            return frozenset()
+        try:
+            pages = rendering.render_pages(settings)
+        except ValueError as error:
+            raise ArgumentError(str(error)) from None
+        self.render_args = rendering.render_args(settings)
+        self.splash_fallback = settings.getbool("DWNEWS_SPLASH_FALLBACK")
+        problem = rendering.ping(settings.get("SPLASH_URL"))
+        if problem is None:
+            logger.info("Rendering %s pages through Splash at %s", ", ".join(sorted(pages)), settings.get("SPLASH_URL"))
+            return pages
+        message = (
+            f"SPLASH_URL={settings.get('SPLASH_URL')}: Splash does not answer ({problem}); start it "
+            "(docker run -p 8050:8050 scrapinghub/splash, or bash scripts/splash/start.sh 8050) or crawl "
+            "without rendering (no SPLASH_URL, or -s DWNEWS_SPLASH_FALLBACK=True)"
+        )
+        if not self.splash_fallback:
+            raise ArgumentError(message)
+        logger.error("%s; DWNEWS_SPLASH_FALLBACK: crawling without rendering", message)
+        self.splash_unavailable = True  # counted when the crawl starts (stats do not exist yet)
+        return frozenset()
+
+    def page_request(self, url: str, page_type: str, callback: Any, **kwargs: Any) -> Request:
+        """A request for a page of a type (``listing``, ``article``): through Splash if so configured."""
+        meta = {**kwargs.pop("meta", {}), "dwnews_page": page_type}
+        if page_type in self.render:
+            self.inc(f"splash/requests/{page_type}")
+            meta["dwnews_rendered"] = True
+            return rendering.splash_request(
+                url, self.render_args, callback=callback, errback=self.on_failure, meta=meta, **kwargs
+            )
+        return Request(url, callback=callback, errback=self.on_failure, meta=meta, **kwargs)
 
     def site_url(self, path_or_url: str) -> str:
         return urls.site_url(self.base_url, path_or_url)
@@ -102,8 +147,21 @@ class DwSpider(scrapy.Spider):
         return []
 
     async def start(self) -> AsyncIterator[Any]:
-        for request in self.initial_requests():
+        for request in self._first_requests():
             yield request
+
+    def start_requests(self) -> Iterable[Request]:
+        """The same as :meth:`start`, for spider middlewares that only know the old API.
+
+        scrapy-splash's SplashDeduplicateArgsMiddleware defines only ``process_start_requests``;
+        Scrapy 2.13-2.15 refuse to open a spider without ``start_requests`` when it is enabled.
+        """
+        return self._first_requests()
+
+    def _first_requests(self) -> Iterable[Request]:
+        if self.splash_unavailable:
+            self.inc("splash/unavailable_fallback")
+        return self.initial_requests()
 
     # ----- shared callbacks -----------------------------------------------------------------
 
@@ -111,14 +169,8 @@ class DwSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"dwnews/{key}", count)
 
-    def article_request(self, url: str, content_id: int, **cb_kwargs: Any) -> Request:
-        return Request(
-            url,
-            callback=self.parse_article,
-            errback=self.on_failure,
-            cb_kwargs=cb_kwargs,
-            meta={"dwnews_content_id": content_id, "dwnews_page": "article"},
-        )
+    def article_request(self, url: str, content_id: int) -> Request:
+        return self.page_request(url, "article", self.parse_article, meta={"dwnews_content_id": content_id})
 
     def read_article(self, response: Response) -> ArticlePage | None:
         """The page object of an article response, or None (counted and logged) if it is not HTML."""
@@ -153,15 +205,26 @@ class DwSpider(scrapy.Spider):
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
         raise NotImplementedError
 
-    def on_failure(self, failure: Failure) -> None:
-        """Count and log a request that failed for good (after retries), with its URL."""
+    def on_failure(self, failure: Failure) -> Iterable[Request]:
+        """Count and log a request that failed for good (after retries), with its URL.
+
+        A page that Splash failed to render is fetched again without rendering when
+        ``DWNEWS_SPLASH_FALLBACK`` is on.
+        """
         request = failure.request  # type: ignore[attr-defined]
         page_type = request.meta.get("dwnews_page", "page")
+        if request.meta.get("dwnews_rendered") and self.splash_fallback:
+            self.inc(f"splash/fallback/{page_type}")
+            logger.warning("Splash failed on %s (%s); fetching it without rendering", request.url, failure.value)
+            meta = {k: v for k, v in request.meta.items() if k.startswith("dwnews_") and k != "dwnews_rendered"}
+            plain = Request(request.url, callback=request.callback, errback=self.on_failure, meta=meta)
+            plain.cb_kwargs.update(request.cb_kwargs)
+            return [plain]
         if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
             # robots.txt or another downloader middleware chose not to fetch it: not a failure
             self.inc(f"not_fetched/{page_type}")
             logger.info("Not fetched (robots.txt or a middleware): %s %s", page_type, request.url)
-            return
+            return []
         if isinstance(failure.value, HttpError):
             reason = f"http_{failure.value.response.status}"
         else:
@@ -172,3 +235,4 @@ class DwSpider(scrapy.Spider):
         store = state_for(self.crawler)
         if store is not None and content_id:
             store.release(urls.content_id_to_short_id(int(content_id)))  # the next run tries again
+        return []

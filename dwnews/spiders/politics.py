@@ -74,13 +74,7 @@ class PoliticsSpider(DwSpider):
             yield self.listing_request(self.site_url(self.settings.get("DWNEWS_HOME_PATH")), follow_sections=True)
 
     def listing_request(self, url: str, follow_sections: bool) -> Request:
-        return Request(
-            url,
-            callback=self.parse_listing,
-            errback=self.on_failure,
-            cb_kwargs={"follow_sections": follow_sections},
-            meta={"dwnews_page": "listing"},
-        )
+        return self.page_request(url, "listing", self.parse_listing, cb_kwargs={"follow_sections": follow_sections})
 
     def parse_listing(self, response: Response, follow_sections: bool) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
@@ -94,7 +88,16 @@ class PoliticsSpider(DwSpider):
             self.inc(f"listing/skipped/{kind}", count)
         if not links.articles:
             self.inc("listing/empty")
-            logger.warning("Listing %s has no article links", response.url)
+            if links.inline_scripts and not response.meta.get("dwnews_rendered"):
+                self.inc("listing/empty_with_scripts")
+                logger.warning(
+                    "Listing %s has no article links in its HTML but has %d scripts: it may build them with "
+                    "JavaScript (set SPLASH_URL to render listing pages)",
+                    response.url,
+                    links.inline_scripts,
+                )
+            else:
+                logger.warning("Listing %s has no article links", response.url)
         if follow_sections:
             self.inc("listing/section_links", len(links.sections))
             for section_url in links.sections:

@@ -13,7 +13,7 @@ Stdlib only. Output is deterministic (no clock, no randomness, sorted iteration)
 
 Generated:
     tests/site/robots.txt
-    tests/site/sw/s-<id>.html                       home + section pages
+    tests/site/sw/s-<id>.html                       home + section pages (s-12762: teasers built by JavaScript)
     tests/site/sw/a-<id>.html, a-<id>.expected.json Kiswahili articles
     tests/site/{de,en}/a-<id>.html                  real pages, copied unchanged
 Hand-written (not touched here):
@@ -26,6 +26,7 @@ import html
 import json
 import re
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -1822,11 +1823,125 @@ def teaser_list(tpl: str, entries: list[dict], specs: dict) -> str:
     return "".join(out)
 
 
+# ---------------------------------------------------------------------------
+# a section whose teaser list is filled by JavaScript (like DW's "show more" lists): the static
+# HTML has an empty list, the teasers are data in <script type="application/json" id="more-teasers">
+# (each teaser's markup as a DOM tree, its link target as slug + id + query) and a small ES5 script
+# builds them when the page loads. No article URL is in the static HTML, not even as text.
+# ---------------------------------------------------------------------------
+VOID_TAGS = {"img", "br", "hr", "source", "input", "meta", "link", "wbr"}
+JS_LINK_SENTINEL = "#js-teaser-link"
+
+
+class _DomTree(HTMLParser):
+    """HTML fragment -> nested {"tag", "attrs", "link", "children"} dicts (text children are strings)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root: dict = {"children": []}
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        link = any(k == "href" and v == JS_LINK_SENTINEL for k, v in attrs)
+        node = {"tag": tag, "attrs": [[k, v or ""] for k, v in attrs if k != "href" or not link], "children": []}
+        if link:
+            node["link"] = True
+        self.stack[-1]["children"].append(node)
+        if tag not in VOID_TAGS:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_TAGS:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID_TAGS:
+            return
+        if self.stack[-1].get("tag") != tag:
+            raise TemplateError(f"teaser markup: </{tag}> closes <{self.stack[-1].get('tag')}>")
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1]["children"].append(data)
+
+
+def dom_tree(fragment: str) -> dict:
+    parser = _DomTree()
+    parser.feed(fragment)
+    parser.close()
+    if len(parser.stack) != 1 or len(parser.root["children"]) != 1:
+        raise TemplateError("teaser markup: not one closed element")
+    return parser.root["children"][0]
+
+
+def count_links(node) -> int:
+    if isinstance(node, str):
+        return 0
+    return int(bool(node.get("link"))) + sum(count_links(c) for c in node["children"])
+
+
+# ES5 only (runs in Splash 3.5's QtWebKit 5.212): no arrow functions, template literals, let/const, fetch.
+MORE_TEASERS_JS = """(function () {
+  function build(node, href) {
+    if (typeof node === "string") {
+      return document.createTextNode(node);
+    }
+    var el = document.createElement(node.tag);
+    var i;
+    if (node.link) {
+      el.setAttribute("href", href);
+    }
+    for (i = 0; i < node.attrs.length; i++) {
+      el.setAttribute(node.attrs[i][0], node.attrs[i][1]);
+    }
+    for (i = 0; i < node.children.length; i++) {
+      el.appendChild(build(node.children[i], href));
+    }
+    return el;
+  }
+  function showMore() {
+    var blob = document.getElementById("more-teasers");
+    var list = document.getElementById("teasers").querySelector("[data-tracking-list]");
+    if (!blob || !list || list.getAttribute("data-loaded") === "true") {
+      return;
+    }
+    var data = JSON.parse(blob.textContent);
+    for (var i = 0; i < data.teasers.length; i++) {
+      var t = data.teasers[i];
+      var href = "/" + data.lang + "/" + t.slug + "/a-" + t.id + (t.query || "");
+      list.appendChild(build(t.dom, href));
+    }
+    list.setAttribute("data-loaded", "true");
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showMore, false);
+  } else {
+    showMore();
+  }
+}());"""
+
+
+def js_teasers(tpl: str, entries: list[dict], specs: dict) -> str:
+    """The JSON blob and the script that turns it into teasers (see above)."""
+    teasers = []
+    for e in entries:
+        spec = specs[e["article"]]
+        tree = dom_tree(teaser_2026(tpl, spec, JS_LINK_SENTINEL, teaser_kicker(spec)))
+        if count_links(tree) != 3:
+            raise TemplateError("JS teaser: expected 3 links")
+        teasers.append({"id": spec["id"], "slug": e["slug"], "query": e["query"], "dom": tree})
+    blob = state_json({"lang": "sw", "teasers": teasers})
+    if re.search(r"/a-\d", blob) or JS_LINK_SENTINEL in blob:
+        raise TemplateError("JS teaser data holds an article path")
+    return f'<script type="application/json" id="more-teasers">{blob}</script><script>\n{MORE_TEASERS_JS}\n</script>'
+
+
 def render_section(sec: dict, specs: dict, src: str, src_2026: str) -> str:
     tpl = teaser_template(src_2026)
     path = section_path(sec["id"], sec["slug"])
     url = SITE + path
-    first = specs[sec["teasers"][0]["article"]]
+    first = specs[(sec["teasers"] or sec["js_teasers"])[0]["article"]]
     page_data = cur_page_data(
         level2=sec["name"],
         title=sec["name"],
@@ -1868,6 +1983,8 @@ def render_section(sec: dict, specs: dict, src: str, src_2026: str) -> str:
             f'sc-htehxa lbNWIg has-italic">{esc(headline)}</h2><div data-tracking-list="true" class="eba69yy edzqfrc">'
             f"{teasers}</div></div></section>"
         )
+    if sec.get("js_teasers"):
+        html_blocks.append(js_teasers(tpl, sec["js_teasers"], specs))
     if sec.get("links"):
         links = "".join(
             f'<a href="{attr(x["href"])}" class="sc-iJfdHH sc-gisvNi sc-bYUneI cmgBOB cACDTp jbxftw sc-AOXSc '

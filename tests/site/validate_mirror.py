@@ -14,7 +14,11 @@ What it checks:
 - no expected body contains image alt text, a caption, a credit or a "Picha:"/"Bild:"/"Image:" line;
 - the seed article's paragraphs are verbatim lines of tests/fixtures/seed_4WK2B.txt;
 - link closure: every same-site /sw/ link to an a-/s- page has a file, except the deliberate 404
-  /sw/habari-iliyoondolewa/a-66899999; reachability from the home page honours robots.txt.
+  /sw/habari-iliyoondolewa/a-66899999; reachability from the home page honours robots.txt;
+- the JavaScript section sw/s-12762: its static HTML has an empty teaser list and no article URL at all
+  (no href, no "/a-<digits>" text except off-site links), its JSON blob's teasers (slug + id + query, joined
+  here as the page's script joins them) all have files, the script is plain ES5, nothing links to the
+  section, and a-68800001/a-68800002 are linked from nowhere else (reachable only by running the script).
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ EDITOR = re.compile(r"^(Mhariri|Edited by)\s*:\s*(.+)$", re.I)
 AGENCIES = re.compile(r"^(?:[a-z]{1,4}(?:/[a-z]{1,4})*\s*)?\(([A-Za-z ,.\-]+)\)$")
 CREDIT = re.compile(r"^\s*(Picha|Bild|Image)\s*:\s*", re.I)
 PAGE_RE = re.compile(r"^/([a-z-]+)/(?:[^/]+/)*([a-z]+)-(\d+)$")
+JS_SECTION = "s-12762"  # teasers built by JavaScript from a JSON blob; linked from no page
+JS_SECTION_PATH = "/sw/habari-zaidi/s-12762"
+JS_TEASERS = {68800001, 68800002, 66808855}
+JS_ONLY = {"a-68800001", "a-68800002"}  # linked only from the JS-built teasers of s-12762
+NOT_ES5 = re.compile(r"=>|`|\bfetch\s*\(|\b(?:let|const|class|async|await)\s|\.\.\.")
 
 
 def short_id(n: int) -> str:
@@ -350,21 +359,104 @@ def robots_rules() -> list[re.Pattern]:
     return rules
 
 
+def local(href: str, base: str) -> str | None:
+    u = urlsplit(urljoin("https://www.dw.com" + base, href))
+    if u.netloc != "www.dw.com":
+        return None
+    return u.path
+
+
+def file_for(path: str) -> Path | None:
+    m = PAGE_RE.match(path)
+    if not m or m.group(2) not in ("a", "s"):
+        return None
+    return HERE / m.group(1) / f"{m.group(2)}-{m.group(3)}.html"
+
+
+def js_links(node) -> int:
+    if isinstance(node, str):
+        return 0
+    return int(bool(node.get("link"))) + sum(js_links(c) for c in node["children"])
+
+
+def js_teaser_hrefs(source: str) -> list[str]:
+    """The hrefs the section's script builds: "/" + lang + "/" + slug + "/a-" + id + query."""
+    doc = html.fromstring(source)
+    data = json.loads(doc.get_element_by_id("more-teasers").text)
+    return [f"/{data['lang']}/{t['slug']}/a-{t['id']}{t.get('query') or ''}" for t in data["teasers"]]
+
+
+def check_js_section(problems: list[str]) -> dict[str, set[str]]:
+    """The section whose teasers only JavaScript makes; returns what its teasers reach."""
+    page = HERE / "sw" / f"{JS_SECTION}.html"
+    name = page.name
+    if not page.exists():
+        problems.append(f"{name}: missing")
+        return {}
+    source = page.read_text("utf-8")
+    doc = html.fromstring(source)
+    # a crawler without JavaScript: no article link, and no article path even as text
+    for href in doc.xpath("//a/@href"):
+        path = local(href, JS_SECTION_PATH)
+        m = PAGE_RE.match(path or "")
+        if m and m.group(2) == "a":
+            problems.append(f"{name}: static article link {href}")
+    for token in re.findall(r"[^\s\"'<>()]*/a-\d+", source):
+        if urlsplit(token).netloc in ("", "www.dw.com", "dw.com"):
+            problems.append(f"{name}: article path in the static HTML: {token}")
+    lists = doc.cssselect("section#teasers [data-tracking-list]")
+    if len(lists) != 1 or len(lists[0]) or (lists[0].text or "").strip():
+        problems.append(f"{name}: the teaser list is not one empty container")
+    # the data the script reads, and the script
+    blob = doc.get_element_by_id("more-teasers", None)
+    if blob is None or blob.tag != "script" or blob.get("type") != "application/json":
+        problems.append(f'{name}: no <script type="application/json" id="more-teasers">')
+        return {}
+    data = json.loads(blob.text)
+    ids = [t["id"] for t in data["teasers"]]
+    if set(ids) != JS_TEASERS or len(ids) != len(JS_TEASERS):
+        problems.append(f"{name}: JSON teasers {ids}, expected {sorted(JS_TEASERS)}")
+    for t in data["teasers"]:
+        if js_links(t["dom"]) != 3:
+            problems.append(f"{name}: teaser {t['id']} has {js_links(t['dom'])} links, not 3")
+    scripts = [s.text or "" for s in doc.xpath("//script[not(@type) or @type='text/javascript']")]
+    builder = [js for js in scripts if "more-teasers" in js]
+    if len(builder) != 1:
+        problems.append(f"{name}: {len(builder)} scripts read #more-teasers, expected 1")
+    for js in builder:
+        if NOT_ES5.search(js):
+            problems.append(f"{name}: script is not plain ES5 (QtWebKit): {NOT_ES5.search(js).group(0)!r}")
+        if '"/a-"' not in js:
+            problems.append(f"{name}: script does not join the article path from slug and id")
+    seen: dict[str, set[str]] = {}
+    disallow = robots_rules()
+    for href in js_teaser_hrefs(source):
+        path = urlsplit(href).path
+        target = file_for(path)
+        if target is None or not target.exists():
+            problems.append(f"{name}: JS teaser {href} has no file")
+            continue
+        if any(r.match(path) for r in disallow):
+            problems.append(f"{name}: JS teaser {href} is disallowed by robots.txt")
+        seen.setdefault(target.stem, set()).add(href)
+        if target.stem == "a-66808855":
+            canonical = json.loads(target.with_suffix(".expected.json").read_text("utf-8"))["url"]
+            if urlsplit(canonical).path == path or "?" not in href:
+                problems.append(f"{name}: the seed teaser should use another slug and a tracking query: {href}")
+    # nothing links to the section, and the JS-only articles are linked from nowhere else
+    for other in sorted((HERE / "sw").glob("*.html")):
+        for href in html.fromstring(other.read_text("utf-8")).xpath("//a/@href"):
+            target = file_for(local(href, "/sw/x/" + other.stem) or "")
+            if target is None or target.stem == other.stem:
+                continue
+            if target.stem == JS_SECTION or target.stem in JS_ONLY:
+                problems.append(f"{other.name}: links {href} (must be reachable only through the JS section)")
+    return seen
+
+
 def check_links(problems: list[str]) -> dict[str, set[str]]:
     """Link closure and reachability (robots honoured) from the home page."""
     disallow = robots_rules()
-
-    def local(href: str, base: str) -> str | None:
-        u = urlsplit(urljoin("https://www.dw.com" + base, href))
-        if u.netloc != "www.dw.com":
-            return None
-        return u.path
-
-    def file_for(path: str) -> Path | None:
-        m = PAGE_RE.match(path)
-        if not m or m.group(2) not in ("a", "s"):
-            return None
-        return HERE / m.group(1) / f"{m.group(2)}-{m.group(3)}.html"
 
     for page in sorted((HERE / "sw").glob("*.html")):
         doc = html.fromstring(page.read_text("utf-8"))
@@ -399,8 +491,10 @@ def check_links(problems: list[str]) -> dict[str, set[str]]:
                 queue.append(p)
     articles = {p.stem for p in (HERE / "sw").glob("a-*.html")}
     reached = {k for k in seen if k.startswith("a-")}
-    if articles - reached != {"a-66900001"}:
+    if articles - reached != {"a-66900001"} | JS_ONLY:
         problems.append(f"reachability: unreached articles {sorted(articles - reached)}")
+    if JS_SECTION in seen:
+        problems.append(f"reachability: {JS_SECTION} is linked from the home page's crawl")
     if not any(b.startswith("/sw/kumbukumbu/") for b in blocked):
         problems.append("reachability: robots.txt never blocked /sw/kumbukumbu/")
     return seen
@@ -427,11 +521,15 @@ def main(argv: list[str]) -> int:
         check_article(page, problems)
     check_seed(problems)
     seen = check_links(problems)
+    js_seen = check_js_section(problems)
+    if JS_ONLY - set(js_seen):
+        problems.append(f"reachability: {sorted(JS_ONLY - set(js_seen))} not reached through {JS_SECTION}")
     for p in problems:
         print("PROBLEM:", p)
     print(
         f"{len(list(HERE.glob('*/*.html')))} pages, {len(problems)} problems; "
-        f"reached from home: {', '.join(sorted(seen))}"
+        f"reached from home: {', '.join(sorted(seen))}; "
+        f"reached by running the script of {JS_SECTION}: {', '.join(sorted(js_seen))}"
     )
     return 1 if problems else 0
 
