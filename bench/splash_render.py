@@ -1,0 +1,116 @@
+"""Rendering cost: Splash render time per page and the crawl slowdown with rendering on.
+
+    bash scripts/splash/install.sh && python3 bench/splash_render.py
+
+Starts a real Splash (scripts/splash/start.sh) and the loopback mirror, then measures
+1. render.html time per page (median of 5) for the mirror's listing and article pages;
+2. the wall time of `scrapy crawl politics` on the mirror (median of 3) without rendering, with
+   listing pages rendered, and with listing and article pages rendered.
+Prints a Markdown table; traffic goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dwnews.mirror import DEFAULT_SITE, MirrorServer, crawl_command  # noqa: E402
+
+SPLASH = ROOT / "scripts" / "splash"
+RENDER_ARGS = {"filters": "loopback-only", "images": 0, "wait": 0.5, "timeout": 60}
+PAGES = {
+    "home (listing)": "/sw/idhaa-ya-kiswahili/s-11588",
+    "JS section (listing)": "/sw/habari-zaidi/s-12762",
+    "article, 2024 layout": "/sw/x/a-66808855",
+    "article, 2026 layout": "/sw/x/a-77400001",
+    "article, legacy": "/sw/x/a-65400001",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def render_ms(splash: str, url: str, runs: int = 5) -> float:
+    query = urllib.parse.urlencode({"url": url, **RENDER_ARGS})
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with urllib.request.urlopen(f"{splash}/render.html?{query}", timeout=90) as answer:
+            answer.read()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def crawl_seconds(base_url: str, extra: list[str], runs: int = 3) -> tuple[float, int]:
+    times, items = [], 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            feed = Path(tmp) / "out.jsonl"
+            command = crawl_command(
+                base_url,
+                "politics",
+                ["-O", str(feed), "-s", f"DWNEWS_STATE_DIR={tmp}/state", "-s", "LOG_LEVEL=WARNING", *extra],
+            )
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+            items = len(feed.read_text("utf-8").splitlines())
+    return statistics.median(times), items
+
+
+def main() -> int:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPLASH_RUN_DIR": tempfile.mkdtemp(),
+        "SPLASH_EXTRA_ARGS": f"--filters-path {SPLASH / 'filters'}",
+    }
+    subprocess.run(["bash", str(SPLASH / "start.sh"), str(port)], env=env, check=True, capture_output=True)
+    splash = f"http://127.0.0.1:{port}"
+    try:
+        with MirrorServer(DEFAULT_SITE) as mirror:
+            print("| page | render.html, ms (median of 5, wait=0.5 s) | plain GET, ms |")
+            print("|---|---|---|")
+            for name, path in PAGES.items():
+                url = mirror.base_url + path
+                start = time.perf_counter()
+                with urllib.request.urlopen(url) as answer:
+                    answer.read()
+                plain = (time.perf_counter() - start) * 1000
+                print(f"| {name} | {render_ms(splash, url):.0f} | {plain:.1f} |")
+            print()
+            splash_settings = ["-s", f"SPLASH_URL={splash}", "-s", f"DWNEWS_SPLASH_ARGS={json.dumps(RENDER_ARGS)}"]
+            runs = {
+                "no rendering": [],
+                "listing pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing"],
+                "listing and article pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing,article"],
+            }
+            print("| crawl of the mirror (13 requests, 6 articles kept) | wall time, s (median of 3) | slowdown |")
+            print("|---|---|---|")
+            base = None
+            for name, extra in runs.items():
+                seconds, items = crawl_seconds(mirror.base_url, extra)
+                base = base or seconds
+                print(f"| {name} ({items} items) | {seconds:.2f} | {seconds / base:.2f}x |")
+    finally:
+        subprocess.run(["bash", str(SPLASH / "stop.sh")], env=env, capture_output=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
