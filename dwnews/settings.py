@@ -9,6 +9,8 @@ from dwnews import __version__
 BOT_NAME = "dwnews"
 SPIDER_MODULES = ["dwnews.spiders"]
 NEWSPIDER_MODULE = "dwnews.spiders"
+# dwnews' `crawl` command: Scrapy's, with a non-zero exit status for an unhealthy crawl.
+COMMANDS_MODULE = "dwnews.commands"
 
 # ---- dwnews settings ------------------------------------------------------------------------
 
@@ -38,7 +40,19 @@ DWNEWS_POLITICS_LABELS = ["Siasa"]
 # Write the final crawl stats as JSON to this file (empty: off). For schedulers and tests.
 DWNEWS_STATS_FILE = ""
 
+# ---- health: a crawl that went wrong exits non-zero (dwnews.health) ---------------------------
+DWNEWS_HEALTH_CHECKS = True
+DWNEWS_HEALTH_EXIT_CODE = 3
+# Unhealthy when more than this share of the pages requested failed for good.
+DWNEWS_HEALTH_MAX_FAILED_SHARE = 0.25
+# Unhealthy when more than this share of the articles read lack a core field (title, body,
+# published date, content id); judged once at least DWNEWS_HEALTH_MIN_ARTICLES were read.
+DWNEWS_HEALTH_MAX_MISSING_SHARE = 0.2
+# Also the least number of articles read before "the politics filter dropped them all" counts.
+DWNEWS_HEALTH_MIN_ARTICLES = 5
+
 EXTENSIONS = {
+    "dwnews.health.HealthCheck": 400,
     "dwnews.extensions.StatsFile": 500,
     # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.
     "scrapy.extensions.feedexport.FeedExporter": None,

@@ -39,7 +39,8 @@ def expected(content_id: int) -> dict[str, Any]:
 
 def test_without_splash_the_javascript_links_are_not_found(mirror: MirrorServer, tmp_path: Path) -> None:
     result = run_crawl(mirror.base_url, "politics", tmp_path, "-a", JS_SECTION, *FAST)
-    assert result.returncode == 0
+    assert result.returncode == 3, "an empty crawl is unhealthy, never silent"
+    assert "crawl unhealthy: no article links found on 1 listing/sitemap/feed pages" in result.log
     assert result.items == []
     assert result.stat("dwnews/listing/empty") == 1
     assert result.stat("dwnews/listing/empty_with_scripts") == 1

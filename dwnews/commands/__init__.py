@@ -1,0 +1,1 @@
+"""dwnews' Scrapy commands (COMMANDS_MODULE): ``crawl`` with an exit status schedulers can use."""

@@ -1,0 +1,110 @@
+"""Is a finished crawl healthy? A scheduled `scrapy crawl` must say so with its exit status.
+
+Scrapy exits 0 even when every page failed. At the end of a crawl :class:`HealthCheck` judges
+the crawl stats against thresholds (settings, defaults below), logs one ERROR line naming every
+failed check, and marks the crawl unhealthy; dwnews' ``crawl`` command then exits with
+``DWNEWS_HEALTH_EXIT_CODE`` (3). This is how users learn that DW changed its markup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
+from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+UNHEALTHY_STAT = "dwnews/health/unhealthy"
+CORE_FIELDS = ("title", "body", "published", "content_id")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits a crawl must stay within (settings ``DWNEWS_HEALTH_*``)."""
+
+    max_failed_share: float = 0.25
+    max_missing_share: float = 0.2
+    min_articles: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Thresholds:
+        return cls(
+            max_failed_share=settings.getfloat("DWNEWS_HEALTH_MAX_FAILED_SHARE", cls.max_failed_share),
+            max_missing_share=settings.getfloat("DWNEWS_HEALTH_MAX_MISSING_SHARE", cls.max_missing_share),
+            min_articles=settings.getint("DWNEWS_HEALTH_MIN_ARTICLES", cls.min_articles),
+        )
+
+
+def _sum(stats: Mapping[str, Any], prefix: str) -> int:
+    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+
+def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics") -> list[str]:
+    """The failed health checks of a crawl, from its stats (empty: healthy)."""
+    problems: list[str] = []
+    parsed = int(stats.get("dwnews/article/parsed", 0))
+    listings = int(stats.get("dwnews/listing/pages", 0))
+    sources_read = listings + _sum(stats, "dwnews/source/read/")
+    links = int(stats.get("dwnews/listing/article_links", 0)) + _sum(stats, "dwnews/source/found/")
+    known = _sum(stats, "dwnews/incremental/skipped/")
+    failed = _sum(stats, "dwnews/failed/")
+    attempted = parsed + listings + _sum(stats, "dwnews/source/read/") + failed + _sum(stats, "dwnews/article/not_html")
+
+    if spider == "politics" and links == 0 and known == 0:
+        where = f"{sources_read} listing/sitemap/feed pages" if sources_read else "any listing page"
+        problems.append(f"no article links found on {where} (the site should have some: has DW's markup changed?)")
+    if attempted and failed / attempted > limits.max_failed_share:
+        problems.append(
+            f"{failed} of {attempted} pages failed ({failed / attempted:.0%} > {limits.max_failed_share:.0%})"
+        )
+    if parsed >= limits.min_articles:
+        for name in CORE_FIELDS:
+            missing = int(stats.get(f"dwnews/article/missing/{name}", 0))
+            if missing / parsed > limits.max_missing_share:
+                problems.append(
+                    f"{missing} of {parsed} articles have no {name} "
+                    f"({missing / parsed:.0%} > {limits.max_missing_share:.0%}: has DW's markup changed?)"
+                )
+    kept = int(stats.get("dwnews/politics/kept", 0))
+    not_politics = int(stats.get("dwnews/politics/dropped/not_politics", 0))
+    if spider == "politics" and parsed >= limits.min_articles and kept == 0 and not_politics == parsed:
+        problems.append(
+            f"the politics filter dropped all {parsed} articles (has DW's category markup changed? "
+            "see DWNEWS_POLITICS_CATEGORY_ID and DWNEWS_POLITICS_LABELS)"
+        )
+    return problems
+
+
+class HealthCheck:
+    """Judges the crawl when the spider closes; see the module docstring."""
+
+    def __init__(self, stats: StatsCollector, limits: Thresholds) -> None:
+        self.stats = stats
+        self.limits = limits
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HealthCheck:
+        if not crawler.settings.getbool("DWNEWS_HEALTH_CHECKS", True):
+            raise NotConfigured
+        assert crawler.stats is not None
+        check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))
+        crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
+        return check
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        problems = assess(self.stats.get_stats(), self.limits, spider=spider.name)
+        if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
+            problems.append(f"the crawl ended early ({reason})")
+        if problems:
+            self.stats.set_value(UNHEALTHY_STAT, 1)
+            self.stats.set_value("dwnews/health/problems", "; ".join(problems))
+            logger.error("dwnews: crawl unhealthy: %s", "; ".join(problems))
+        else:
+            self.stats.set_value("dwnews/health/ok", 1)
