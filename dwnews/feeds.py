@@ -21,7 +21,7 @@ from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from dwnews.state import ArticleState, short_ids_in_feed, state_for
+from dwnews.state import ArticleState, articles_in_feed, state_for
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +67,16 @@ class AtomicFileFeedStorage(FileFeedStorage):
         os.fsync(file.fileno())
         file.close()
         state = self._state()
-        short_ids: list[str] = []
+        exported: list[tuple[str, str | None]] = []
         if state is not None:
             try:
-                short_ids = short_ids_in_feed(self.part, self.format)
+                exported = articles_in_feed(self.part, self.format)
             except ValueError as error:
                 logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
         os.replace(self.part, self.target)
         _fsync_dir(self.target.parent)
         if state is not None:
-            state.feed_stored(self.target, short_ids)
+            state.feed_stored(self.target, exported)
 
 
 async def _finished(started: Deferred[Any]) -> None:

@@ -42,8 +42,8 @@ class Thresholds:
         )
 
 
-def _sum(stats: Mapping[str, Any], prefix: str) -> int:
-    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+def _sum(stats: Mapping[str, Any], prefix: str, suffix: str = "") -> int:
+    return sum(int(v) for k, v in stats.items() if k.startswith(prefix) and k.endswith(suffix) and isinstance(v, int))
 
 
 def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics") -> list[str]:
@@ -51,15 +51,23 @@ def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics
     problems: list[str] = []
     parsed = int(stats.get("dwnews/article/parsed", 0))
     listings = int(stats.get("dwnews/listing/pages", 0))
-    sources_read = listings + _sum(stats, "dwnews/source/read/")
-    links = int(stats.get("dwnews/listing/article_links", 0)) + _sum(stats, "dwnews/source/found/")
+    other_sources = _sum(stats, "dwnews/source/", "/read") - int(stats.get("dwnews/source/sections/read", 0))
+    sources_read = listings + other_sources
+    links = int(stats.get("dwnews/listing/article_links", 0)) + _sum(stats, "dwnews/source/", "/found")
+    links -= int(stats.get("dwnews/source/sections/found", 0))  # counted in listing/article_links already
     known = _sum(stats, "dwnews/incremental/skipped/")
-    failed = _sum(stats, "dwnews/failed/")
-    attempted = parsed + listings + _sum(stats, "dwnews/source/read/") + failed + _sum(stats, "dwnews/article/not_html")
+    failed = _sum(stats, "dwnews/failed/") - _sum(stats, "dwnews/failed/source/")
+    attempted = parsed + listings + other_sources + failed + _sum(stats, "dwnews/article/not_html")
 
+    section_links = int(stats.get("dwnews/listing/article_links", 0))
     if spider == "politics" and links == 0 and known == 0:
         where = f"{sources_read} listing/sitemap/feed pages" if sources_read else "any listing page"
         problems.append(f"no article links found on {where} (the site should have some: has DW's markup changed?)")
+    elif spider == "politics" and listings and section_links == 0:
+        problems.append(
+            f"no article links found on {listings} listing pages, though other sources had some "
+            "(has DW's listing markup changed?)"
+        )
     if attempted and failed / attempted > limits.max_failed_share:
         problems.append(
             f"{failed} of {attempted} pages failed ({failed / attempted:.0%} > {limits.max_failed_share:.0%})"

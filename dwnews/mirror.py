@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ _CONTENT_TYPES = {
     ".xml": "application/xml; charset=utf-8",
     ".rdf": "application/rdf+xml; charset=utf-8",
     ".json": "application/json",
+    "": "application/rdf+xml; charset=utf-8",  # DW's feed URLs have no suffix (/rdf/rss-kis-all)
 }
 
 
@@ -78,6 +80,50 @@ class SyntheticSite:
         old_short, new_short = short_id(template_id), short_id(content_id)
         html = html.replace(str(template_id), str(content_id)).replace(f"/p/{old_short}", f"/p/{new_short}")
         return html.replace("</h1>", f" ({index})</h1>", 1).encode("utf-8")
+
+    def _published(self, content_id: int) -> str:
+        """A made-up publication time: one article a minute from 2026-01-01, in id order."""
+        moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=content_id - self.first_id)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def document(self, path: str) -> bytes | None:
+        """The site's sitemaps and feed: an index, a news sitemap of the 20 newest articles, an
+        article sitemap of all, a feed of the 10 newest."""
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        sm = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+        newest = list(self.ids())[-20:]
+        if path == "/sitemap.xml":
+            body = "".join(
+                f"<sitemap><loc>https://www.dw.com/sw/{name}</loc></sitemap>"
+                for name in ("news-sitemap.xml", "article-sitemap.xml")
+            )
+            return (head + f"<sitemapindex {sm}>{body}</sitemapindex>").encode()
+        if path == "/sw/news-sitemap.xml":
+            body = "".join(
+                f"<url><loc>https://www.dw.com/sw/habari/a-{cid}</loc><news:news><news:publication_date>"
+                f"{self._published(cid)}</news:publication_date></news:news></url>"
+                for cid in newest
+            )
+            news = 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+            return (head + f"<urlset {sm} {news}>{body}</urlset>").encode()
+        if path == "/sw/article-sitemap.xml":
+            body = "".join(
+                f"<url><loc>https://www.dw.com/sw/habari/a-{cid}</loc><lastmod>{self._published(cid)}</lastmod></url>"
+                for cid in self.ids()
+            )
+            return (head + f"<urlset {sm}>{body}</urlset>").encode()
+        if path == "/rdf/rss-kis-all":
+            items = "".join(
+                f"<item><link>https://www.dw.com/sw/habari/a-{cid}?maca=sw-rss</link>"
+                f"<dc:date>{self._published(cid)}</dc:date><dwsyn:contentID>{cid}</dwsyn:contentID></item>"
+                for cid in newest[-10:]
+            )
+            ns = (
+                'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
+                'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dwsyn="http://rss.dw.com/syndication/dwsyn/"'
+            )
+            return (head + f"<rdf:RDF {ns}><channel/>{items}</rdf:RDF>").encode()
+        return None
 
     def _sections_of(self, content_id: int) -> tuple[int, int]:
         index = content_id - self.first_id
@@ -158,7 +204,11 @@ class MirrorServer:
         """A page of the synthetic site, if there is one and it has this path."""
         if self.synthetic is None:
             return None
-        match = _PAGE_RE.match(unquote(urlsplit(raw_path).path))
+        path = unquote(urlsplit(raw_path).path)
+        document = self.synthetic.document(path)
+        if document is not None:
+            return document
+        match = _PAGE_RE.match(path)
         if match is None or match.group("lang") != "sw":
             return None
         page_id = int(match.group("id"))
@@ -194,6 +244,8 @@ class MirrorServer:
                 ctype = "text/html; charset=utf-8"
                 if generated is not None:
                     status, body = 200, generated
+                    if generated.startswith(b"<?xml"):
+                        ctype = "application/xml; charset=utf-8"
                 elif target is None:
                     status, body = 404, b"<html><body><h1>404</h1></body></html>"
                 else:

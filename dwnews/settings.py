@@ -32,6 +32,20 @@ DWNEWS_HOME_PATH = "/sw/idhaa-ya-kiswahili/s-11588"
 # The language edition the politics spider keeps links of ("sw" = Kiswahili).
 DWNEWS_LANGUAGE = "sw"
 
+# Where the politics spider finds article links (-a source= overrides): "sections" (home page and
+# the sections it links), "news-sitemap" (fresh articles), "sitemap" (every article: backfills),
+# "feed" (the RSS feeds below).
+DWNEWS_SOURCES = ["sections", "news-sitemap", "feed"]
+
+# The Kiswahili RSS feed(s). DW serves feeds from rss.dw.com; the Kiswahili feed's name is not
+# verified ("rss-kis-all" by analogy with other editions). A missing feed is one warning.
+DWNEWS_FEED_URLS = ["https://rss.dw.com/rdf/rss-kis-all"]
+
+# Revisions (opt-in): re-export an already exported article when its sitemap lastmod moves past
+# the modification time recorded for it. The new record has the same short_id and a later
+# `modified`; consumers keep, per short_id, the record with the latest `modified`.
+DWNEWS_REVISIONS = False
+
 # Politics: DW's category id in the page's embedded data, and the category/kicker labels that
 # mean politics where a page embeds no data (compared case-insensitively).
 DWNEWS_POLITICS_CATEGORY_ID = "19990022"

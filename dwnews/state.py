@@ -19,9 +19,10 @@ Redis store, not SQLite on a network disk.
 
 Schema (``sqlite3 .scrapy/dwnews/articles.sqlite3 .schema``):
 
-- ``articles(short_id PK, content_id, status, reason, run_id, feed, updated_at)``; status is
-  ``exported`` (in ``feed``), ``skipped`` (downloaded, not kept: ``reason`` says why) or
-  ``claimed`` (being downloaded by ``run_id``).
+- ``articles(short_id PK, content_id, status, reason, run_id, feed, modified, lastmod_seen,
+  updated_at)``; status is ``exported`` (in ``feed``; ``modified`` as exported), ``skipped``
+  (downloaded, not kept: ``reason`` says why) or ``claimed`` (being downloaded by ``run_id``);
+  ``lastmod_seen`` is the latest sitemap lastmod that triggered a revision.
 - ``runs(run_id PK, spider, pid, pid_start, host, started_at, finished_at, status)``.
 - ``feeds(path PK, run_id, part_path, format, status, opened_at, closed_at)``; status is
   ``writing``, ``done`` or ``aborted``.
@@ -61,6 +62,8 @@ CREATE TABLE IF NOT EXISTS articles (
     reason TEXT,
     run_id TEXT,
     feed TEXT,
+    modified TEXT,
+    lastmod_seen TEXT,
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id, status);
@@ -90,6 +93,7 @@ NEW = "new"
 EXPORTED = "exported"
 SKIPPED = "skipped"
 CLAIMED_ELSEWHERE = "claimed_elsewhere"
+REVISED = "revised"
 
 
 def _now() -> str:
@@ -115,8 +119,8 @@ def _process_alive(pid: int, pid_start: str | None) -> bool:
     return pid_start is None or _process_start(pid) in (None, pid_start)
 
 
-def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
-    """The short ids a finished feed file holds (JSON Lines, JSON or CSV)."""
+def articles_in_feed(path: Path, feed_format: str) -> list[tuple[str, str | None]]:
+    """The (short id, last change) pairs a finished feed file holds (JSON Lines, JSON or CSV)."""
     data = path.read_bytes().decode("utf-8-sig", errors="replace")
     if feed_format in ("jsonlines", "jsonl", "jl"):
         rows: Iterable[Any] = (json.loads(line) for line in data.splitlines() if line.strip())
@@ -126,23 +130,43 @@ def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
         rows = csv.DictReader(io.StringIO(data))
     else:
         raise ValueError(f"cannot read short ids from a {feed_format!r} feed")
-    return [str(row["short_id"]) for row in rows if isinstance(row, dict) and row.get("short_id")]
+    return [
+        # an article never modified was last changed when it was published
+        (str(row["short_id"]), row.get("modified") or row.get("published") or None)
+        for row in rows
+        if isinstance(row, dict) and row.get("short_id")
+    ]
+
+
+def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
+    """The short ids a finished feed file holds."""
+    return [short_id for short_id, _ in articles_in_feed(path, feed_format)]
 
 
 class ArticleState:
     """The SQLite state of one state dir, as used by one run (``run_id``)."""
 
-    def __init__(self, state_dir: Path, run_id: str | None = None, spider: str = "") -> None:
+    def __init__(self, state_dir: Path, run_id: str | None = None, spider: str = "", revisions: bool = False) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.state_dir / DB_NAME
         self.run_id = run_id or f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         self.spider = spider
+        self.revisions = revisions
         # autocommit mode; every write below is one explicit transaction
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns later versions use to a state file made by an earlier one."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        for column in ("modified", "lastmod_seen"):
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
+                    self.db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -213,8 +237,7 @@ class ArticleState:
                         db.execute("UPDATE feeds SET status = 'aborted', closed_at = ? WHERE path = ?", (_now(), path))
                     elif Path(path).exists():
                         # Renamed into place but not committed: the feed is complete, commit it.
-                        ids = short_ids_in_feed(Path(path), feed_format)
-                        self._mark_exported(db, ids, path, run_id)
+                        self._mark_exported(db, articles_in_feed(Path(path), feed_format), path, run_id)
                         db.execute("UPDATE feeds SET status = 'done', closed_at = ? WHERE path = ?", (_now(), path))
                         counts["feeds_committed"] += 1
                     else:
@@ -229,19 +252,30 @@ class ArticleState:
         """Claim one article for download by this run; see :meth:`claim_many`."""
         return self.claim_many([(short_id, content_id)])[short_id]
 
-    def claim_many(self, articles: Iterable[tuple[str, int]]) -> dict[str, str]:
+    def claim_many(self, articles: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> dict[str, str]:
         """Claim articles for download by this run, unless known or claimed by a live run.
 
-        Answers per short id: :data:`NEW` (claimed now), :data:`EXPORTED`, :data:`SKIPPED` or
-        :data:`CLAIMED_ELSEWHERE`. One transaction for all: a listing page's links at once.
+        Answers per short id: :data:`NEW` (claimed now), :data:`EXPORTED`, :data:`SKIPPED`,
+        :data:`CLAIMED_ELSEWHERE`, or, with ``revisions`` on and a link date (sitemap lastmod)
+        later than any seen for an exported article, :data:`REVISED`. One transaction for all:
+        a listing page's links at once.
         """
         answers: dict[str, str] = {}
         with self.transaction() as db:
             dead: list[str] | None = None
-            for short_id, content_id in articles:
-                row = db.execute("SELECT status, run_id FROM articles WHERE short_id = ?", (short_id,)).fetchone()
+            for short_id, content_id, *rest in articles:
+                lastmod = rest[0] if rest else None
+                row = db.execute(
+                    "SELECT status, run_id, modified, lastmod_seen FROM articles WHERE short_id = ?", (short_id,)
+                ).fetchone()
                 if row is not None:
-                    status, owner = row
+                    status, owner, modified, seen = row
+                    if status == EXPORTED and self.revisions and lastmod and lastmod > max(modified or "", seen or ""):
+                        # A revision: re-export it. The row stays 'exported' (a failed download loses
+                        # nothing); lastmod_seen stops the next run from fetching the same revision.
+                        db.execute("UPDATE articles SET lastmod_seen = ? WHERE short_id = ?", (lastmod, short_id))
+                        answers[short_id] = REVISED
+                        continue
                     if status in (EXPORTED, SKIPPED):
                         answers[short_id] = str(status)
                         continue
@@ -250,11 +284,13 @@ class ArticleState:
                         if owner not in dead:
                             answers[short_id] = CLAIMED_ELSEWHERE
                             continue
+                # lastmod_seen: the link's date now, so that only a later one counts as a revision
                 db.execute(
-                    "INSERT INTO articles (short_id, content_id, status, run_id, updated_at)"
-                    " VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
-                    " run_id = excluded.run_id, updated_at = excluded.updated_at",
-                    (short_id, content_id, self.run_id, _now()),
+                    "INSERT INTO articles (short_id, content_id, status, run_id, lastmod_seen, updated_at)"
+                    " VALUES (?, ?, 'claimed', ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
+                    " run_id = excluded.run_id, lastmod_seen = COALESCE(excluded.lastmod_seen, articles.lastmod_seen),"
+                    " updated_at = excluded.updated_at",
+                    (short_id, content_id, self.run_id, lastmod, _now()),
                 )
                 answers[short_id] = NEW
         return answers
@@ -278,13 +314,16 @@ class ArticleState:
                 (short_id, self.run_id),
             )
 
-    def _mark_exported(self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str) -> int:
+    def _mark_exported(
+        self, db: sqlite3.Connection, articles: Iterable[tuple[str, str | None]], feed: str, run_id: str
+    ) -> int:
         now = _now()
-        rows = [(short_id, run_id, feed, now) for short_id in short_ids]
+        rows = [(short_id, run_id, feed, modified, now) for short_id, modified in articles]
         db.executemany(
-            "INSERT INTO articles (short_id, status, run_id, feed, updated_at) VALUES (?, 'exported', ?, ?, ?)"
-            " ON CONFLICT (short_id) DO UPDATE SET status = 'exported', reason = NULL, run_id = excluded.run_id,"
-            " feed = excluded.feed, updated_at = excluded.updated_at",
+            "INSERT INTO articles (short_id, status, run_id, feed, modified, updated_at)"
+            " VALUES (?, 'exported', ?, ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'exported',"
+            " reason = NULL, run_id = excluded.run_id, feed = excluded.feed,"
+            " modified = COALESCE(excluded.modified, articles.modified), updated_at = excluded.updated_at",
             rows,
         )
         return len(rows)
@@ -301,10 +340,14 @@ class ArticleState:
                 (str(path), self.run_id, str(part_path), feed_format, _now()),
             )
 
-    def feed_stored(self, path: Path, short_ids: list[str]) -> int:
-        """Record the articles of a feed file that is complete on disk as exported, in one transaction."""
+    def feed_stored(self, path: Path, articles: list[tuple[str, str | None]] | list[str]) -> int:
+        """Record the articles of a feed file complete on disk as exported, in one transaction.
+
+        ``articles``: short ids, or (short id, modified) pairs as :func:`articles_in_feed` gives.
+        """
+        pairs = [(a, None) if isinstance(a, str) else a for a in articles]
         with self.transaction() as db:
-            count = self._mark_exported(db, short_ids, str(path), self.run_id)
+            count = self._mark_exported(db, pairs, str(path), self.run_id)
             db.execute("UPDATE feeds SET status = 'done', closed_at = ? WHERE path = ?", (_now(), str(path)))
         return count
 
@@ -343,7 +386,11 @@ def state_for(crawler: Crawler) -> ArticleState | None:
     state: ArticleState | None = None
     if crawler.settings.getbool("DWNEWS_INCREMENTAL", True):
         spider_name = getattr(crawler.spidercls, "name", "")
-        state = ArticleState(Path(crawler.settings.get("DWNEWS_STATE_DIR")), spider=spider_name)
+        state = ArticleState(
+            Path(crawler.settings.get("DWNEWS_STATE_DIR")),
+            spider=spider_name,
+            revisions=crawler.settings.getbool("DWNEWS_REVISIONS"),
+        )
         recovered = state.start_run()
         if crawler.stats is not None:
             for key, value in recovered.items():

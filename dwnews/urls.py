@@ -127,6 +127,20 @@ def same_site(url: str, base_url: str) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc.lower() == base.netloc.lower()
 
 
+# Hosts whose pages a mirror of dw.com serves at the same paths (rss.dw.com's feeds included).
+DW_SITE_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com", "rss.dw.com"})
+
+
+def rebase(url: str, base_url: str) -> str:
+    """A dw.com URL as fetched from the configured site: unchanged on the real site, moved onto a
+    mirror's host (same path and query) when ``DWNEWS_BASE_URL`` points elsewhere."""
+    parts = urlsplit(url)
+    base = urlsplit(base_url)
+    if (parts.hostname or "").lower() not in DW_SITE_HOSTS or base.netloc.lower() == "www.dw.com":
+        return url
+    return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+
+
 def site_url(base_url: str, path_or_url: str) -> str:
     """Absolute URL of a path on the configured site (``DWNEWS_BASE_URL``)."""
     return urljoin(base_url.rstrip("/") + "/", path_or_url)

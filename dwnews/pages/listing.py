@@ -52,7 +52,7 @@ class ListingPage:
             href = str(href).strip()
             if not href or href.startswith(("#", "mailto:", "javascript:")):
                 continue
-            absolute = urljoin(self.url, href)
+            absolute = urls.rebase(urljoin(self.url, href), self.base_url)
             if not urls.same_site(absolute, self.base_url):
                 found.offsite += 1
                 continue

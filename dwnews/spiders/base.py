@@ -205,6 +205,11 @@ class DwSpider(scrapy.Spider):
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
         raise NotImplementedError
 
+    def source_failed(self, request: Request, reason: str) -> None:
+        """A discovery source (sitemap, feed, robots.txt) could not be fetched."""
+        self.inc(f"failed/source/{reason}")
+        logger.warning("Failed source %s: %s", request.url, reason)
+
     def on_failure(self, failure: Failure) -> Iterable[Request]:
         """Count and log a request that failed for good (after retries), with its URL.
 
@@ -229,6 +234,9 @@ class DwSpider(scrapy.Spider):
             reason = f"http_{failure.value.response.status}"
         else:
             reason = failure.type.__name__ if failure.type else "error"
+        if page_type in ("source", "robots"):
+            self.source_failed(request, reason)
+            return []
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, request.url, reason)
         content_id = request.meta.get("dwnews_content_id")

@@ -1,4 +1,18 @@
-"""``scrapy crawl politics``: DW Kiswahili politics articles, from the home page and its sections."""
+"""``scrapy crawl politics``: DW Kiswahili politics articles from every discovery source.
+
+Sources (``-a source=``, default ``DWNEWS_SOURCES``):
+
+- ``sections``: the Kiswahili home page and the section pages it links;
+- ``news-sitemap``: the Kiswahili news sitemap (fresh articles, with publication dates);
+- ``sitemap``: the Kiswahili article sitemap (every article, with lastmod: a backfill);
+- ``feed``: the Kiswahili RSS feed(s) in ``DWNEWS_FEED_URLS``.
+
+Sitemaps are found through ``robots.txt`` (its ``Sitemap:`` lines) or ``/sitemap.xml``, and the
+``/sw/`` sitemaps picked from the index. A missing source (404, not XML, empty) is one warning
+and the crawl goes on with the others. ``since``/``until`` apply before downloading wherever a
+source gives dates. Every article is requested once per run, whatever number of sources and
+links lead to it: its content id, and so its short id, is read from the link.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +27,7 @@ from scrapy.http import Request, Response, TextResponse
 
 from dwnews import state, urls
 from dwnews.items import Article
+from dwnews.pages.feeds import Entry, FeedPage, SitemapPage
 from dwnews.pages.listing import ListingPage
 from dwnews.spiders.base import ArgumentError, DwSpider
 from dwnews.state import state_for
@@ -20,40 +35,78 @@ from dwnews.state import state_for
 logger = logging.getLogger(__name__)
 
 _SECTION_ID_RE = re.compile(r"^(?:s-)?(\d+)$")
+SOURCES = ("sections", "news-sitemap", "sitemap", "feed")
+_SOURCE_ALIASES = {"sitemaps": ("news-sitemap", "sitemap"), "all": SOURCES}
+_MAX_SITEMAP_DEPTH = 3
 
 
 class PoliticsSpider(DwSpider):
-    """Crawls the Kiswahili home page and the sections it links, keeps politics articles.
+    """Discovers Kiswahili article links, downloads the new ones, keeps the politics articles.
 
     Politics is DW's category id (``DWNEWS_POLITICS_CATEGORY_ID``) in the page's embedded data,
-    or the category/kicker label "Siasa" where a page embeds none. Every article is requested
-    once per run: its content id, and so its short id, is read from the link.
+    or the category/kicker label "Siasa" where a page embeds none.
     """
 
     name = "politics"
     arguments: ClassVar[dict[str, str]] = {
         "section": "a section URL, path or id: https://www.dw.com/sw/afrika/s-12756, /sw/afrika/s-12756, s-12756",
         "since": "a date YYYY-MM-DD; articles published before it are skipped",
+        "until": "a date YYYY-MM-DD; articles published after it are skipped",
+        "source": "discovery sources, comma-separated: " + ", ".join(SOURCES) + ", sitemaps, all",
     }
 
     section: str | None = None
     since: str | None = None
+    until: str | None = None
+    source: str | None = None
+
+    # ----- arguments ----------------------------------------------------------------------------
 
     def check_arguments(self) -> None:
-        self.since_date = None
-        if self.since is not None:
-            try:
-                self.since_date = date.fromisoformat(str(self.since))
-            except ValueError:
-                raise ArgumentError(
-                    f"since={self.since!r}: expected a date YYYY-MM-DD, e.g. since=2024-01-31"
-                ) from None
-        self.section_url = None
-        if self.section is not None:
-            self.section_url = self._section_url(str(self.section).strip())
+        self.since_date = self._date("since", self.since)
+        self.until_date = self._date("until", self.until)
+        if self.since_date and self.until_date and self.until_date < self.since_date:
+            raise ArgumentError(f"until={self.until}: is before since={self.since}")
+        self.section_url = self._section_url(str(self.section).strip()) if self.section is not None else None
+        self.sources = self._sources()
         self.politics_id = str(self.settings.get("DWNEWS_POLITICS_CATEGORY_ID"))
         self.politics_labels = tuple(label.lower() for label in self.settings.getlist("DWNEWS_POLITICS_LABELS"))
-        self.requested_ids: set[int] = set()
+        self.feed_urls = [urls.rebase(url, self.base_url) for url in self.settings.getlist("DWNEWS_FEED_URLS")]
+        hosts = {urlsplit(url).hostname or "" for url in self.feed_urls}
+        self.allowed_domains = sorted({*self.allowed_domains, *hosts})  # type: ignore[has-type]
+        self.seen_ids: set[int] = set()  # articles requested or found known in this run
+        self.warned_sources: set[str] = set()
+
+    @staticmethod
+    def _date(name: str, value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ArgumentError(f"{name}={value!r}: expected a date YYYY-MM-DD, e.g. {name}=2024-01-31") from None
+
+    def _sources(self) -> tuple[str, ...]:
+        given = self.source if self.source is not None else ",".join(self.settings.getlist("DWNEWS_SOURCES"))
+        chosen: list[str] = []
+        for name in (part.strip() for part in str(given).split(",")):
+            if not name:
+                continue
+            expanded = _SOURCE_ALIASES.get(name, (name,))
+            for one in expanded:
+                if one not in SOURCES:
+                    raise ArgumentError(
+                        f"source={given!r}: unknown source {name!r}; accepted: {self.arguments['source']}"
+                    )
+                if one not in chosen:
+                    chosen.append(one)
+        if not chosen:
+            raise ArgumentError(f"source={given!r}: name at least one of {', '.join(SOURCES)}")
+        if self.section is not None:
+            if self.source is not None and chosen != ["sections"]:
+                raise ArgumentError(f"section={self.section!r} crawls one section: it cannot go with source={given!r}")
+            return ("sections",)
+        return tuple(chosen)
 
     def _section_url(self, value: str) -> str:
         match = _SECTION_ID_RE.match(value)
@@ -67,14 +120,54 @@ class PoliticsSpider(DwSpider):
             )
         return self.site_url(urlsplit(value).path)
 
+    # ----- discovery ------------------------------------------------------------------------------
+
     def initial_requests(self) -> Iterable[Request]:
-        if self.section_url:
-            yield self.listing_request(self.section_url, follow_sections=False)
-        else:
-            yield self.listing_request(self.site_url(self.settings.get("DWNEWS_HOME_PATH")), follow_sections=True)
+        if "sections" in self.sources:
+            if self.section_url:
+                yield self.listing_request(self.section_url, follow_sections=False)
+            else:
+                home = self.site_url(self.settings.get("DWNEWS_HOME_PATH"))
+                yield self.listing_request(home, follow_sections=True)
+        if {"news-sitemap", "sitemap"} & set(self.sources):
+            yield Request(
+                self.site_url("/robots.txt"),
+                callback=self.parse_robots,
+                errback=self.on_failure,
+                meta={"dwnews_page": "robots", "handle_httpstatus_all": True},
+            )
+        if "feed" in self.sources:
+            for url in self.feed_urls:
+                yield self.source_request(url, "feed", self.parse_feed)
 
     def listing_request(self, url: str, follow_sections: bool) -> Request:
-        return self.page_request(url, "listing", self.parse_listing, cb_kwargs={"follow_sections": follow_sections})
+        return self.page_request(
+            url,
+            "listing",
+            self.parse_listing,
+            cb_kwargs={"follow_sections": follow_sections},
+            meta={"dwnews_source": "sections"},
+        )
+
+    def source_request(self, url: str, source: str, callback: Any, depth: int = 0) -> Request:
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_failure,
+            cb_kwargs={"source": source, "depth": depth} if source != "feed" else {},
+            meta={"dwnews_page": "source", "dwnews_source": source, "handle_httpstatus_all": True},
+        )
+
+    def source_failed(self, request: Request, reason: str) -> None:
+        source = request.meta.get("dwnews_source", "robots")
+        self.source_missing(source, request.url, reason)
+
+    def source_missing(self, source: str, url: str, why: str) -> None:
+        """One warning per source; the crawl goes on with the others."""
+        self.inc(f"source/{source}/missing")
+        if source not in self.warned_sources:
+            self.warned_sources.add(source)
+            logger.warning("Source %s is missing at %s (%s); going on with the other sources", source, url, why)
 
     def parse_listing(self, response: Response, follow_sections: bool) -> Iterable[Request]:
         if not isinstance(response, TextResponse):
@@ -83,6 +176,7 @@ class PoliticsSpider(DwSpider):
             return
         links = ListingPage(response.url, response.text, self.base_url, self.language).links()
         self.inc("listing/pages")
+        self.inc("source/sections/read")
         self.inc("listing/article_links", len(links.articles))
         for kind, count in links.skipped.items():
             self.inc(f"listing/skipped/{kind}", count)
@@ -102,47 +196,163 @@ class PoliticsSpider(DwSpider):
             self.inc("listing/section_links", len(links.sections))
             for section_url in links.sections:
                 yield self.listing_request(section_url, follow_sections=False)
-        fresh = {cid: url for cid, url in links.articles.items() if cid not in self.requested_ids}
-        self.inc("listing/article_already_requested", len(links.articles) - len(fresh))
-        self.requested_ids.update(fresh)
-        answers = self.claim(fresh)
-        for content_id, url in fresh.items():
-            answer = answers.get(content_id, state.NEW)
-            if answer != state.NEW:
-                self.inc(f"incremental/skipped/{answer}")
-                continue
-            yield self.article_request(url, content_id)
+        entries = [Entry(url=url, content_id=content_id) for content_id, url in links.articles.items()]
+        yield from self.article_requests("sections", entries)
 
-    def claim(self, articles: dict[int, str]) -> dict[int, str]:
+    def parse_robots(self, response: Response) -> Iterable[Request]:
+        sitemaps: list[str] = []
+        if response.status == 200:
+            for line in response.text.splitlines() if isinstance(response, TextResponse) else []:
+                key, _, value = line.partition(":")
+                if key.strip().lower() == "sitemap" and value.strip():
+                    sitemaps.append(urls.rebase(value.strip(), self.base_url))
+        if not sitemaps:
+            sitemaps = [self.site_url("/sitemap.xml")]
+        for url in sitemaps:
+            yield self.source_request(url, "sitemap-index", self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response, source: str, depth: int) -> Iterable[Request]:
+        page = SitemapPage(response.body) if response.status == 200 else None
+        if page is None or not page.is_sitemap:
+            why = f"HTTP {response.status}" if response.status != 200 else "not a sitemap"
+            self.source_missing(source, response.url, why)
+            return
+        self.inc(f"source/{source}/read")
+        entries = page.entries()
+        if page.is_index:
+            yield from self._sitemap_children(response.url, source, depth, entries)
+            return
+        if source == "sitemap-index":  # robots.txt pointed straight at a urlset
+            source = "sitemap"
+        if not entries:
+            self.source_missing(source, response.url, "no entries")
+        yield from self.article_requests(source, entries)
+
+    def _sitemap_children(self, url: str, source: str, depth: int, entries: list[Entry]) -> Iterable[Request]:
+        if depth >= _MAX_SITEMAP_DEPTH:
+            logger.warning("Sitemap index %s is nested too deep; not followed", url)
+            return
+        if source != "sitemap-index":  # an index of a source's pages (e.g. article sitemap by month)
+            for entry in entries:
+                if self.since_date and entry.modified and entry.modified[:10] < self.since_date.isoformat():
+                    self.inc(f"source/{source}/dropped/sitemap_before_since")
+                    continue
+                yield self.source_request(urls.rebase(entry.url, self.base_url), source, self.parse_sitemap, depth + 1)
+            return
+        ours: dict[str, list[str]] = {"news-sitemap": [], "sitemap": []}
+        for entry in entries:
+            child = urls.rebase(entry.url, self.base_url)
+            path = urlsplit(child).path
+            if not path.startswith(f"/{self.language}/"):
+                continue
+            ours["news-sitemap" if "news" in path else "sitemap"].append(child)
+        for kind, found in ours.items():
+            if kind not in self.sources:
+                continue
+            if not found:
+                # DW's index did not list one: try the name the other editions use (unverified for /sw/).
+                name = "news-sitemap.xml" if kind == "news-sitemap" else "article-sitemap.xml"
+                found = [self.site_url(f"/{self.language}/{name}")]
+                logger.info("Sitemap index %s lists no /%s/ %s; trying %s", url, self.language, kind, found[0])
+            for child in found:
+                yield self.source_request(child, kind, self.parse_sitemap, depth + 1)
+
+    def parse_feed(self, response: Response) -> Iterable[Request]:
+        page = FeedPage(response.body) if response.status == 200 else None
+        if page is None or not page.is_feed:
+            why = f"HTTP {response.status}" if response.status != 200 else "not a feed"
+            self.source_missing("feed", response.url, why)
+            return
+        self.inc("source/feed/read")
+        entries = page.entries()
+        if not entries:
+            self.source_missing("feed", response.url, "no items")
+        yield from self.article_requests("feed", entries)
+
+    # ----- articles -----------------------------------------------------------------------------
+
+    def article_requests(self, source: str, entries: list[Entry]) -> Iterable[Request]:
+        """Requests for the new articles among a source's links; everything else counted."""
+        fresh: dict[int, tuple[str, str | None]] = {}
+        for entry in entries:
+            url = urls.strip_tracking(urls.rebase(entry.url, self.base_url))
+            content_id = urls.article_id(url, language=self.language)
+            if content_id is None:
+                self.inc(f"source/{source}/dropped/not_an_article")
+                continue
+            self.inc(f"source/{source}/found")
+            reason = self._out_of_range(entry)
+            if reason:
+                self.inc(f"source/{source}/dropped/{reason}")
+                continue
+            if content_id in self.seen_ids or content_id in fresh:
+                self.inc(f"source/{source}/duplicate")
+                if source == "sections":
+                    self.inc("listing/article_already_requested")
+                continue
+            fresh[content_id] = (url, entry.modified or entry.published)
+        answers = self.claim(fresh)
+        self.seen_ids.update(fresh)
+        for content_id, (url, _) in fresh.items():
+            answer = answers.get(content_id, state.NEW)
+            if answer not in (state.NEW, state.REVISED):
+                self.inc(f"incremental/skipped/{answer}")
+                self.inc(f"source/{source}/known")
+                continue
+            self.inc(f"source/{source}/new")
+            if answer == state.REVISED:
+                self.inc("incremental/revised")
+            request = self.article_request(url, content_id)
+            request.meta["dwnews_source"] = source
+            yield request
+
+    def _out_of_range(self, entry: Entry) -> str | None:
+        """Why a link is outside since/until by the dates its source gives, or None."""
+        # lastmod >= publication: a lastmod before `since` means it was published before, too.
+        earliest = entry.published or entry.modified
+        if self.since_date and earliest and earliest[:10] < self.since_date.isoformat():
+            return "before_since"
+        if self.until_date and entry.published and entry.published[:10] > self.until_date.isoformat():
+            return "after_until"
+        return None
+
+    def claim(self, articles: dict[int, tuple[str, str | None]]) -> dict[int, str]:
         """Ask the cross-run state which of these articles to download (all, when it is off)."""
         store = state_for(self.crawler)
         if store is None or not articles:
             return {}
         by_short_id = {urls.content_id_to_short_id(cid): cid for cid in articles}
-        answers = store.claim_many(by_short_id.items())
+        answers = store.claim_many((sid, cid, articles[cid][1]) for sid, cid in by_short_id.items())
         return {by_short_id[short_id]: answer for short_id, answer in answers.items()}
 
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
+        source = response.meta.get("dwnews_source", "sections")
         page = self.read_article(response)
         if page is None:
             return
         store = state_for(self.crawler)
         if not page.is_politics(self.politics_id, self.politics_labels):
             self.inc("politics/dropped/not_politics")
+            self.inc(f"source/{source}/dropped/not_politics")
             if store is not None and page.short_id:
                 store.mark_skipped(page.short_id, page.content_id, "not_politics")
-            logger.debug("Not politics: %s (category %s)", response.url, page.category)
             return
         published = page.published
-        if self.since_date is not None:
-            if published is None:
-                self.inc("politics/since_unknown_date")
-            elif published[:10] < self.since_date.isoformat():
-                self.inc("politics/dropped/before_since")
-                if store is not None and page.short_id:
-                    store.release(page.short_id)  # a run with an earlier cut-off may want it
-                return
+        reason = None
+        if published is None and (self.since_date or self.until_date):
+            self.inc("politics/since_unknown_date")
+        elif published and self.since_date and published[:10] < self.since_date.isoformat():
+            reason = "before_since"
+        elif published and self.until_date and published[:10] > self.until_date.isoformat():
+            reason = "after_until"
+        if reason:
+            self.inc(f"politics/dropped/{reason}")
+            self.inc(f"source/{source}/dropped/{reason}")
+            if store is not None and page.short_id:
+                store.release(page.short_id)  # a run with other bounds may want it
+            return
         item = self.build_item(page)
         if item is not None:
             self.inc("politics/kept")
+            self.inc(f"source/{source}/kept")
             yield item
