@@ -74,8 +74,21 @@ class PoliticsSpider(DwSpider):
         self.feed_urls = [urls.rebase(url, self.base_url) for url in self.settings.getlist("DWNEWS_FEED_URLS")]
         hosts = {urlsplit(url).hostname or "" for url in self.feed_urls}
         self.allowed_domains = sorted({*self.allowed_domains, *hosts})  # type: ignore[has-type]
-        self.seen_ids: set[int] = set()  # articles requested or found known in this run
+        self._seen_ids: set[int] = set()
         self.warned_sources: set[str] = set()
+
+    @property
+    def seen_ids(self) -> set[int]:
+        """Articles requested, or found known, in this crawl.
+
+        Kept in ``spider.state`` when the crawl has a JOBDIR, so that a resumed crawl does not
+        request again (under another slug) an article its first part queued.
+        """
+        job_state = getattr(self, "state", None)
+        if isinstance(job_state, dict):
+            seen: set[int] = job_state.setdefault("dwnews_seen_ids", set())
+            return seen
+        return self._seen_ids
 
     @staticmethod
     def _date(name: str, value: str | None) -> date | None:
