@@ -9,6 +9,7 @@ paths and ``file://`` URIs, so ``-O siasa.jsonl`` and ``-o`` use it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -62,6 +63,21 @@ class AtomicFileFeedStorage(FileFeedStorage):
             state.feed_opened(self.target, self.part, self.format)
         return self.part.open(self.write_mode)
 
+    def _keep_only(self, short_ids: set[str]) -> None:
+        """Rewrite a JSON Lines part file with the records of these short ids only."""
+        if self.format not in ("jsonlines", "jsonl", "jl"):
+            logger.warning("cannot leave taken-over articles out of a %s feed: %s", self.format, self.target)
+            return
+        kept = [
+            line
+            for line in self.part.read_bytes().splitlines(keepends=True)
+            if line.strip() and json.loads(line).get("short_id") in short_ids
+        ]
+        with self.part.open("wb") as handle:
+            handle.writelines(kept)
+            handle.flush()
+            os.fsync(handle.fileno())
+
     def store(self, file: IO[bytes]) -> None:
         file.flush()
         os.fsync(file.fileno())
@@ -73,6 +89,15 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 exported = articles_in_feed(self.part, self.format)
             except ValueError as error:
                 logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
+            if hasattr(state, "fence"):  # distributed mode: keep only what no other worker took over
+                accepted = state.fence(self.target, exported)
+                if len(accepted) < len(exported):
+                    self._keep_only(accepted)
+                    logger.warning(
+                        "%d articles of %s were taken over by another worker and left out of it",
+                        len(exported) - len(accepted),
+                        self.target,
+                    )
         os.replace(self.part, self.target)
         _fsync_dir(self.target.parent)
         if state is not None:

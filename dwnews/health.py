@@ -61,7 +61,9 @@ def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics
 
     section_links = int(stats.get("dwnews/listing/article_links", 0))
     # (a resumed JOBDIR crawl reads articles from its queue without reading any listing again)
-    if spider == "politics" and links == 0 and known == 0 and parsed == 0:
+    # (a distributed worker that joined a crawl whose discovery another worker did reads no listing)
+    joined = bool(stats.get("dwnews/redis/worker")) and sources_read == 0
+    if spider == "politics" and links == 0 and known == 0 and parsed == 0 and not joined:
         where = f"{sources_read} listing/sitemap/feed pages" if sources_read else "any listing page"
         problems.append(f"no article links found on {where} (the site should have some: has DW's markup changed?)")
     elif spider == "politics" and listings and section_links == 0:

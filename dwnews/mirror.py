@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -159,6 +160,7 @@ class LoggedRequest:
     path: str
     status: int
     user_agent: str
+    at: float = 0.0  # time.monotonic() when it was answered
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -251,7 +253,8 @@ class MirrorServer:
                 else:
                     status, body = 200, target.read_bytes()
                     ctype = _CONTENT_TYPES.get(target.suffix, "application/octet-stream")
-                server._log(LoggedRequest(self.command, self.path, status, self.headers.get("User-Agent", "")))
+                agent = self.headers.get("User-Agent", "")
+                server._log(LoggedRequest(self.command, self.path, status, agent, time.monotonic()))
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))

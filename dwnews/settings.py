@@ -73,6 +73,17 @@ EXTENSIONS = {
     "dwnews.feeds.PromptBatchFeedExporter": 0,
 }
 
+# ---- distributed crawling (scrapy-redis) -------------------------------------------------------
+# Off unless set, e.g. redis://127.0.0.1:6379/0: then every `scrapy crawl politics` started with it
+# is a worker of one shared crawl (queue, dupefilter and article store in Redis; dwnews.distributed).
+DWNEWS_REDIS_URL = ""
+# Name of the shared crawl (Redis keys dwnews:<name>:...); empty: the spider's name.
+DWNEWS_REDIS_CRAWL = ""
+# A worker ends after this many seconds with nothing queued and no other worker at work.
+DWNEWS_REDIS_IDLE_TIMEOUT = 5.0
+# A worker whose heartbeat (every second) is older than this is dead; its work is re-queued.
+DWNEWS_REDIS_WORKER_TIMEOUT = 15.0
+
 # ---- JavaScript rendering (scrapy-splash) ----------------------------------------------------
 # Off unless SPLASH_URL (scrapy-splash's own setting) is set, e.g. -s SPLASH_URL=http://127.0.0.1:8050.
 # Page types rendered through Splash: "listing" (home and section pages) and/or "article".

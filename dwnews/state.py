@@ -372,25 +372,41 @@ class ArticleState:
 
 # ----- one state per crawl ----------------------------------------------------------------------
 
-_BY_CRAWLER: weakref.WeakKeyDictionary[Crawler, ArticleState | None] = weakref.WeakKeyDictionary()
+_BY_CRAWLER: weakref.WeakKeyDictionary[Crawler, Any] = weakref.WeakKeyDictionary()
 
 
-def state_for(crawler: Crawler) -> ArticleState | None:
+def state_for(crawler: Crawler) -> Any:
     """The crawl's state (shared by its spider and feed storages), or None when incremental is off.
+
+    An :class:`ArticleState` (SQLite) or, with ``DWNEWS_REDIS_URL``, a
+    :class:`dwnews.distributed.RedisArticleState`; both answer the same calls.
 
     Created on first use; the run is registered at once and ended when the engine stops, after
     the feeds are stored.
     """
     if crawler in _BY_CRAWLER:
         return _BY_CRAWLER[crawler]
-    state: ArticleState | None = None
-    if crawler.settings.getbool("DWNEWS_INCREMENTAL", True):
-        spider_name = getattr(crawler.spidercls, "name", "")
-        state = ArticleState(
-            Path(crawler.settings.get("DWNEWS_STATE_DIR")),
-            spider=spider_name,
-            revisions=crawler.settings.getbool("DWNEWS_REVISIONS"),
+    state: Any = None
+    settings = crawler.settings
+    spider_name = getattr(crawler.spidercls, "name", "")
+    if settings.get("DWNEWS_REDIS_URL"):
+        from dwnews.distributed import RedisArticleState, crawl_key
+
+        # Distributed mode: the store is always on (it is what keeps workers from exporting twice).
+        state = RedisArticleState(
+            settings.get("DWNEWS_REDIS_URL"),
+            crawl_key(settings, spider_name),
+            revisions=settings.getbool("DWNEWS_REVISIONS"),
+            worker_timeout=settings.getfloat("DWNEWS_REDIS_WORKER_TIMEOUT", 15.0),
+            crawl_keys=(settings.get("SCHEDULER_QUEUE_KEY"), settings.get("SCHEDULER_DUPEFILTER_KEY")),
         )
+    elif settings.getbool("DWNEWS_INCREMENTAL", True):
+        state = ArticleState(
+            Path(settings.get("DWNEWS_STATE_DIR")),
+            spider=spider_name,
+            revisions=settings.getbool("DWNEWS_REVISIONS"),
+        )
+    if state is not None:
         recovered = state.start_run()
         if crawler.stats is not None:
             for key, value in recovered.items():

@@ -21,7 +21,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from dwnews import rendering, urls
+from dwnews import distributed, rendering, urls
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
 from dwnews.state import state_for
@@ -75,6 +75,7 @@ class DwSpider(scrapy.Spider):
         if default_feed and not settings.getdict("FEEDS"):
             settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="spider")
         rendering.configure(settings)
+        distributed.configure(settings, cls.name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DwSpider:
@@ -84,6 +85,13 @@ class DwSpider(scrapy.Spider):
                 accepted = ", ".join(f"{k} ({v})" for k, v in cls.arguments.items()) or "none"
                 raise ArgumentError(f"unknown argument {unknown[0]!r}; accepted: {accepted}")
             base_url = check_base_url(crawler.settings.get("DWNEWS_BASE_URL"))
+            if distributed.enabled(crawler.settings):
+                problem = distributed.ping(crawler.settings.get("DWNEWS_REDIS_URL"))
+                if problem:
+                    raise ArgumentError(
+                        f"DWNEWS_REDIS_URL={crawler.settings.get('DWNEWS_REDIS_URL')}: Redis does not answer "
+                        f"({problem}); start it (redis-server) or leave DWNEWS_REDIS_URL unset for a single process"
+                    )
             spider = super().from_crawler(crawler, *args, **kwargs)
             assert isinstance(spider, DwSpider)
             spider.base_url = base_url
@@ -218,6 +226,9 @@ class DwSpider(scrapy.Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         page_type = request.meta.get("dwnews_page", "page")
+        store = state_for(self.crawler)
+        if hasattr(store, "request_failed"):  # distributed mode: this worker's part in it is over
+            store.request_failed(request, distributed.fingerprinter(self.crawler)(request))
         if request.meta.get("dwnews_rendered") and self.splash_fallback:
             self.inc(f"splash/fallback/{page_type}")
             logger.warning("Splash failed on %s (%s); fetching it without rendering", request.url, failure.value)
@@ -240,7 +251,6 @@ class DwSpider(scrapy.Spider):
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, request.url, reason)
         content_id = request.meta.get("dwnews_content_id")
-        store = state_for(self.crawler)
         if store is not None and content_id:
             store.release(urls.content_id_to_short_id(int(content_id)))  # the next run tries again
         return []

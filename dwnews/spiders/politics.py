@@ -313,10 +313,11 @@ class PoliticsSpider(DwSpider):
                 self.inc(f"source/{source}/known")
                 continue
             self.inc(f"source/{source}/new")
-            if answer == state.REVISED:
-                self.inc("incremental/revised")
             request = self.article_request(url, content_id)
             request.meta["dwnews_source"] = source
+            if answer == state.REVISED:
+                self.inc("incremental/revised")
+                request.meta["dwnews_revision"] = True
             yield request
 
     def _out_of_range(self, entry: Entry) -> str | None:

@@ -1,0 +1,470 @@
+"""Distributed crawling on Redis: several workers share one crawl (scrapy-redis), exactly once.
+
+Switched on by ``DWNEWS_REDIS_URL`` (``redis://host:port/db``). Then:
+
+- scrapy-redis's scheduler and dupefilter hold the crawl's request queue and seen requests in
+  Redis (keys ``dwnews:<crawl>:requests`` and ``dwnews:<crawl>:dupefilter``, ``<crawl>`` being
+  ``DWNEWS_REDIS_CRAWL``, by default the spider's name): every ``scrapy crawl politics`` started
+  with the same settings is a worker of the same crawl, discovery is done once, workers drain the
+  queue;
+- the cross-run article store lives in Redis too (``dwnews:articles``), so workers on different
+  machines never export the same article twice, and later crawls skip what earlier ones exported;
+- a worker takes an article when it pops its request from the queue (an atomic claim), and keeps
+  every request it popped in its in-flight list until the work is done: a page until its links are
+  queued, an article until the feed holding it is complete on disk (or it was found not politics,
+  or it failed). Each worker beats a heartbeat every second (from a thread); a worker silent for
+  ``DWNEWS_REDIS_WORKER_TIMEOUT`` seconds is dead (SIGKILL, power loss) and the others put its
+  in-flight requests back in the queue. So a killed worker loses nothing, and since an article's
+  export counts only once its feed is on disk, nothing is exported twice. Should a live worker be
+  taken for dead (a heartbeat thread starved for longer than the timeout), its feed is fenced when
+  it closes: articles another worker took over meanwhile are left out of it;
+- a worker ends when the queue is empty, no live worker has work in flight and it has been idle
+  for ``DWNEWS_REDIS_IDLE_TIMEOUT`` seconds; the last one to leave clears the crawl's queue keys,
+  so the next scheduled crawl starts afresh (and skips, through the article store, what is known).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from dwnews import urls
+from dwnews.state import EXPORTED, NEW, REVISED, SKIPPED
+
+logger = logging.getLogger(__name__)
+
+ARTICLES_KEY = "dwnews:articles"
+
+# Commit a worker's finished feed: an article counts as its export only if no other worker took it
+# over in the meantime (this worker was wrongly thought dead, its work handed out again).
+# KEYS: articles, claims; ARGV: me, feed, then (short id, modified) pairs. Returns the accepted ids.
+_COMMIT = """
+local accepted = {}
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  local owner = redis.call('HGET', KEYS[2], id)
+  if redis.call('HEXISTS', KEYS[1], id) == 0 and (not owner or owner == ARGV[1]) then
+    local record = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
+    redis.call('HSET', KEYS[1], id, cjson.encode(record))
+    redis.call('HDEL', KEYS[2], id)
+    table.insert(accepted, id)
+  end
+end
+return accepted
+"""
+
+# Take an article for this worker, unless exported/skipped, already this worker's (the same article
+# queued under another slug), or claimed by a live worker.
+# KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
+_TAKE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local owner = redis.call('HGET', KEYS[2], ARGV[1])
+if owner == ARGV[2] then return 0 end
+if owner then
+  local beat = redis.call('HGET', KEYS[3], owner)
+  if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then return -1 end
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[4], 'a:' .. ARGV[1], ARGV[5])
+return 1
+"""
+
+
+def enabled(settings: BaseSettings) -> bool:
+    return bool(settings.get("DWNEWS_REDIS_URL"))
+
+
+def crawl_key(settings: BaseSettings, spider_name: str) -> str:
+    return f"dwnews:{settings.get('DWNEWS_REDIS_CRAWL') or spider_name}"
+
+
+def configure(settings: BaseSettings, spider_name: str) -> None:
+    """Put scrapy-redis's scheduler (our recovering subclass) and dupefilter in the settings."""
+    if not enabled(settings):
+        return
+    key = crawl_key(settings, spider_name)
+    for name, value in {
+        "SCHEDULER": "dwnews.distributed.RecoveringScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
+        "SCHEDULER_QUEUE_KEY": f"{key}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{key}:dupefilter",
+        "REDIS_URL": settings.get("DWNEWS_REDIS_URL"),
+    }.items():
+        settings.set(name, value, priority="spider")
+    extensions = {**settings.getdict("EXTENSIONS"), "dwnews.distributed.WorkerLifecycle": 300}
+    settings.set("EXTENSIONS", extensions, priority="spider")
+    middlewares = {**settings.getdict("SPIDER_MIDDLEWARES"), "dwnews.distributed.PageDoneMiddleware": 50}
+    settings.set("SPIDER_MIDDLEWARES", middlewares, priority="spider")
+
+
+def ping(redis_url: str) -> str | None:
+    """None when Redis answers, else what went wrong."""
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
+    except (redis.RedisError, OSError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+class RedisArticleState:
+    """The article store and the worker bookkeeping of one worker, in Redis.
+
+    Same interface as :class:`dwnews.state.ArticleState` where the spider and the feed storage
+    use it; claims happen when the scheduler hands out an article request (:meth:`take`).
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        crawl: str,
+        revisions: bool = False,
+        worker_timeout: float = 15.0,
+        crawl_keys: tuple[str, ...] = (),
+    ) -> None:
+        import redis
+
+        # decode_responses: every value read back is a str (redis-py's types cannot say so)
+        self.redis: Any = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30)
+        self.crawl = crawl
+        self.revisions = revisions
+        self.worker_timeout = worker_timeout
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.claims_key = f"{crawl}:claims"
+        self.workers_key = f"{crawl}:workers"
+        self._take = self.redis.register_script(_TAKE)
+        self._commit = self.redis.register_script(_COMMIT)
+        self._stop_beating = threading.Event()
+        self.crawl_keys = crawl_keys  # the crawl's queue and dupefilter, cleared by the last worker out
+
+    def inflight_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:inflight:{worker or self.worker}"
+
+    def pending_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:pending:{worker or self.worker}"
+
+    # ----- workers ------------------------------------------------------------------------------
+
+    def start_run(self) -> dict[str, int]:
+        """Register this worker and beat its heartbeat every second from a thread of its own, so
+        that a busy reactor (a long parse, a slow start-up) never makes a live worker look dead."""
+        self.heartbeat()
+
+        def beat() -> None:
+            while not self._stop_beating.wait(1.0):
+                try:
+                    self.heartbeat()
+                except Exception:  # a Redis hiccup must not end the heartbeat
+                    logger.exception("Redis heartbeat failed")
+
+        threading.Thread(target=beat, name="dwnews-heartbeat", daemon=True).start()
+        return {}
+
+    def heartbeat(self) -> None:
+        self.redis.hset(self.workers_key, self.worker, f"{time.time():.3f}")
+
+    def live_workers(self) -> list[str]:
+        now = time.time()
+        beats = self.redis.hgetall(self.workers_key)
+        return [w for w, beat in beats.items() if float(beat) > now - self.worker_timeout]
+
+    def dead_workers(self) -> list[str]:
+        live = set(self.live_workers())
+        return [w for w in self.redis.hkeys(self.workers_key) if w not in live and w != self.worker]
+
+    def recover(self, push: Any) -> int:
+        """Put the in-flight requests of dead workers back in the queue; how many."""
+        moved = 0
+        for dead in self.dead_workers():
+            # Whoever deletes the worker's heartbeat first recovers it: one recoverer per dead worker.
+            if not self.redis.hdel(self.workers_key, dead):
+                continue
+            for key in (self.inflight_key(dead), self.pending_key(dead)):
+                for field, encoded in self.redis.hgetall(key).items():
+                    if field.startswith("a:"):
+                        short_id = field[2:]
+                        if self.redis.hexists(ARTICLES_KEY, short_id):
+                            continue
+                        self.redis.hdel(self.claims_key, short_id)
+                    push(encoded)
+                    moved += 1
+                self.redis.delete(key)
+            logger.warning("Worker %s is gone: %d of its requests are back in the queue", dead, moved)
+        return moved
+
+    def busy_elsewhere(self) -> bool:
+        """Does a live worker other than this one have pages or articles in progress?"""
+        return any(self.redis.hlen(self.inflight_key(w)) for w in self.live_workers() if w != self.worker)
+
+    def finish_run(self, status: str = "finished") -> None:
+        self._stop_beating.set()
+        own_claims = [f[2:] for f in self.redis.hkeys(self.inflight_key()) if f.startswith("a:")]
+        own_claims += [f[2:] for f in self.redis.hkeys(self.pending_key()) if f.startswith("a:")]
+        if own_claims:
+            self.redis.hdel(self.claims_key, *own_claims)
+        self.redis.delete(self.inflight_key(), self.pending_key())
+        self.redis.hdel(self.workers_key, self.worker)
+        if not self.live_workers() and not self.redis.llen(self.crawl_keys[0] if self.crawl_keys else "-"):
+            # The last worker out clears the crawl's keys: the next crawl starts afresh.
+            self.redis.delete(*self.crawl_keys, self.claims_key, self.workers_key)
+
+    def queued(self) -> int:
+        return int(self.redis.llen(self.crawl_keys[0])) if self.crawl_keys else 0
+
+    def request_failed(self, request: Request, fingerprint: str) -> None:
+        """A request ended in an error: its work is over (an article is tried again by a later crawl)."""
+        content_id = request.meta.get("dwnews_content_id")
+        if request.meta.get("dwnews_page") == "article" and content_id:
+            self.release(urls.content_id_to_short_id(int(content_id)))
+        else:
+            self.page_done(fingerprint)
+
+    def close(self) -> None:
+        self.redis.close()
+
+    # ----- articles -----------------------------------------------------------------------------
+
+    def claim_many(self, articles: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> dict[str, str]:
+        """Known articles are skipped before they are queued; the claim itself is :meth:`take`."""
+        items = list(articles)
+        if not items:
+            return {}
+        records = self.redis.hmget(ARTICLES_KEY, [a[0] for a in items])
+        answers = {}
+        for article, raw in zip(items, records, strict=True):
+            short_id, lastmod = article[0], (article[2] if len(article) > 2 else None)
+            if raw is None:
+                answers[short_id] = NEW
+                continue
+            record = json.loads(raw)
+            status = record.get("status", EXPORTED)
+            seen = max(record.get("modified") or "", record.get("lastmod_seen") or "")
+            if status == EXPORTED and self.revisions and lastmod and lastmod > seen:
+                record["lastmod_seen"] = lastmod
+                self.redis.hset(ARTICLES_KEY, short_id, json.dumps(record))
+                answers[short_id] = REVISED
+            else:
+                answers[short_id] = status
+        return answers
+
+    def take(self, short_id: str, encoded_request: str, revision: bool = False) -> int:
+        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it."""
+        if revision:
+            self.redis.hset(self.claims_key, short_id, self.worker)
+            self.redis.hset(self.inflight_key(), f"a:{short_id}", encoded_request)
+            return 1
+        args = [short_id, self.worker, f"{time.time():.3f}", str(self.worker_timeout), encoded_request]
+        keys = [ARTICLES_KEY, self.claims_key, self.workers_key, self.inflight_key()]
+        return int(self._take(keys=keys, args=args))
+
+    def scraped(self, short_id: str) -> None:
+        """An article's record is on its way to the feed: no longer in progress, not yet exported."""
+        encoded = self.redis.hget(self.inflight_key(), f"a:{short_id}")
+        if encoded is not None:
+            self.redis.hset(self.pending_key(), f"a:{short_id}", encoded)
+            self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        record = json.dumps({"status": SKIPPED, "reason": reason})
+        self.redis.hsetnx(ARTICLES_KEY, short_id, record)
+        self._article_done(short_id)
+
+    def release(self, short_id: str) -> None:
+        self._article_done(short_id)
+
+    def _article_done(self, short_id: str) -> None:
+        self.redis.hdel(self.claims_key, short_id)
+        self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+
+    def page_done(self, fingerprint: str) -> None:
+        self.redis.hdel(self.inflight_key(), f"p:{fingerprint}")
+
+    def page_taken(self, fingerprint: str, encoded_request: str) -> None:
+        self.redis.hset(self.inflight_key(), f"p:{fingerprint}", encoded_request)
+
+    # ----- feeds ----------------------------------------------------------------------------------
+
+    def feed_opened(self, path: Any, part_path: Any, feed_format: str) -> None:
+        pass  # a worker's unfinished feed is its own: its articles stay in its in-flight lists
+
+    def fence(self, path: Any, articles: list[tuple[str, str | None]]) -> set[str]:
+        """Record a finished feed's articles as exported, except those another worker has taken
+        over; returns the accepted short ids (the feed keeps only those)."""
+        if not articles:
+            return set()
+        args = [self.worker, str(path)]
+        for short_id, modified in articles:
+            args += [short_id, modified or ""]
+        accepted = {str(a) for a in self._commit(keys=[ARTICLES_KEY, self.claims_key], args=args)}
+        pipe = self.redis.pipeline()
+        for short_id, _ in articles:
+            pipe.hdel(self.pending_key(), f"a:{short_id}")
+            pipe.hdel(self.inflight_key(), f"a:{short_id}")
+        pipe.execute()
+        return accepted
+
+    def feed_stored(self, path: Any, articles: list[tuple[str, str | None]] | list[str]) -> int:
+        """Nothing left to record: :meth:`fence` did it before the feed was renamed into place."""
+        return len(articles)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for raw in self.redis.hvals(ARTICLES_KEY):
+            status = json.loads(raw).get("status", EXPORTED)
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
+    """scrapy-redis's scheduler that claims what it hands out and recovers dead workers' work."""
+
+    def open(self, spider: Spider) -> Any:
+        result = super().open(spider)
+        from dwnews.state import state_for
+
+        store = state_for(spider.crawler)
+        assert isinstance(store, RedisArticleState)
+        self.store = store
+        self.fingerprint = fingerprinter(spider.crawler)
+        return result
+
+    def next_request(self) -> Request | None:
+        while True:
+            request: Request | None = super().next_request()
+            if request is None:
+                if self.store.recover(self._push_encoded):
+                    continue
+                return None
+            encoded = self.queue._encode_request(request)
+            if isinstance(encoded, bytes):
+                encoded = encoded.decode("latin-1")
+            content_id = request.meta.get("dwnews_content_id")
+            if request.meta.get("dwnews_page") == "article" and content_id:
+                short_id = urls.content_id_to_short_id(int(content_id))
+                taken = self.store.take(short_id, encoded, revision=bool(request.meta.get("dwnews_revision")))
+                if taken != 1:
+                    if self.stats is not None:
+                        self.stats.inc_value(f"dwnews/redis/not_taken/{'known' if taken == 0 else 'elsewhere'}")
+                    continue
+            else:
+                self.store.page_taken(self.fingerprint(request), encoded)
+            return request
+
+    def _push_encoded(self, encoded: str) -> None:
+        data = encoded.encode("latin-1")
+        request = self.queue._decode_request(data)
+        request.dont_filter = True  # its fingerprint is in the dupefilter already
+        self.queue.push(request)
+        if self.stats is not None:
+            self.stats.inc_value("dwnews/redis/recovered_requests")
+
+
+def fingerprinter(crawler: Crawler) -> Any:
+    """The crawl's request fingerprint as hex (the same one the dupefilter uses)."""
+    assert crawler.request_fingerprinter is not None
+    fingerprint = crawler.request_fingerprinter.fingerprint
+    return lambda request: fingerprint(request).hex()
+
+
+class PageDoneMiddleware:
+    """Marks a page request done once all it produced is in the queue (spider middleware)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.fingerprint = fingerprinter(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageDoneMiddleware:
+        if not enabled(crawler.settings):
+            raise NotConfigured
+        return cls(crawler)
+
+    def _done(self, response: Response) -> None:
+        from dwnews.state import state_for
+
+        store = state_for(self.crawler)
+        request = response.request
+        if (
+            isinstance(store, RedisArticleState)
+            and request is not None
+            and request.meta.get("dwnews_page") != "article"
+        ):
+            store.page_done(self.fingerprint(request))
+
+    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+        yield from result
+        self._done(response)
+
+    async def process_spider_output_async(self, response: Response, result: Any, spider: Spider) -> Any:
+        async for item in result:
+            yield item
+        self._done(response)
+
+
+class WorkerLifecycle:
+    """Marks scraped and dropped articles, keeps an idle worker alive while the crawl is not done."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.idle_timeout = crawler.settings.getfloat("DWNEWS_REDIS_IDLE_TIMEOUT", 5.0)
+        self.idle_since: float | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerLifecycle:
+        if not enabled(crawler.settings):
+            raise NotConfigured
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        return extension
+
+    def _store(self) -> RedisArticleState:
+        from dwnews.state import state_for
+
+        store = state_for(self.crawler)
+        assert isinstance(store, RedisArticleState)
+        return store
+
+    def spider_opened(self, spider: Spider) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("dwnews/redis/worker", 1)
+
+    def item_scraped(self, item: Any, spider: Spider) -> None:
+        short_id = getattr(item, "short_id", None)
+        if short_id:
+            self._store().scraped(str(short_id))
+
+    def item_dropped(self, item: Any, spider: Spider, exception: BaseException) -> None:
+        short_id = getattr(item, "short_id", None)
+        if short_id:
+            self._store().release(str(short_id))  # not exported: a later crawl tries again
+
+    def spider_idle(self, spider: Spider) -> None:
+        store = self._store()
+        if store.queued() or store.busy_elsewhere() or store.dead_workers():
+            self.idle_since = None
+            raise DontCloseSpider("other workers are still at work")
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_timeout:
+            raise DontCloseSpider("waiting for the idle timeout")

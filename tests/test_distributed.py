@@ -1,0 +1,93 @@
+"""Distributed crawling on a real Redis: several `scrapy crawl politics` workers share one crawl.
+
+Against a synthetic mirror of 600 articles made from the real-markup fixtures.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
+from tests.conftest import SITE, crawl_args, free_port, read_result, run_crawl
+from tests.test_incremental import politics_ids
+
+ARTICLES = 600
+
+
+def worker_args(redis_url: str) -> tuple[str, ...]:
+    return (
+        "-s",
+        f"DWNEWS_REDIS_URL={redis_url}",
+        "-s",
+        "DOWNLOAD_DELAY=0.01",
+        "-s",
+        "DWNEWS_REDIS_IDLE_TIMEOUT=2",
+        "-s",
+        "DWNEWS_REDIS_WORKER_TIMEOUT=4",
+        "-s",
+        "LOG_LEVEL=INFO",
+    )
+
+
+def start(server: MirrorServer, run_dir: Path, redis_url: str) -> subprocess.Popen[str]:
+    command = crawl_args(server.base_url, "politics", run_dir, *worker_args(redis_url))
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=(run_dir.parent / f"{run_dir.name}.log").open("w"), text=True)
+
+
+def exported(run_dirs: list[Path]) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    for run_dir in run_dirs:
+        for item in read_result(run_dir, 0, "").items:
+            counts[item["content_id"]] += 1
+    return counts
+
+
+def test_three_workers_export_every_politics_article_exactly_once(redis_url: str, tmp_path: Path) -> None:
+    site = SyntheticSite(SITE, articles=ARTICLES, sections=8)
+    with MirrorServer(SITE, synthetic=site) as server:
+        runs = [tmp_path / f"worker{n}" for n in range(3)]
+        workers = [start(server, run_dir, redis_url) for run_dir in runs]
+        codes = [worker.wait(300) for worker in workers]
+        downloads = Counter(p for p in server.paths(200) if "/a-" in p)
+        home_requests = [p for p in server.paths() if p.endswith("/s-11588")]
+    assert codes == [0, 0, 0]
+    counts = exported(runs)
+    assert set(counts) == politics_ids(site)
+    assert max(counts.values()) == 1
+    per_worker = [len(read_result(r, 0, "").items) for r in runs]
+    assert sum(1 for n in per_worker if n) >= 2, f"the work was shared: {per_worker}"
+    assert len(home_requests) == 1, "discovery seeds the queue once"
+    assert sum(downloads.values()) == ARTICLES, "each article downloaded once"
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, tmp_path: Path) -> None:
+    rng = random.Random(20261130)
+    site = SyntheticSite(SITE, articles=ARTICLES, sections=8)
+    with MirrorServer(SITE, synthetic=site) as server:
+        runs = [tmp_path / f"worker{n}" for n in range(3)]
+        workers = [start(server, run_dir, redis_url) for run_dir in runs]
+        time.sleep(rng.uniform(2.5, 6.0))
+        assert workers[0].poll() is None, "the victim must still be at work"
+        workers[0].kill()  # SIGKILL: no clean-up of any kind
+        workers[0].wait(30)
+        restarted = tmp_path / "worker0-restarted"
+        workers.append(start(server, restarted, redis_url))
+        codes = [worker.wait(300) for worker in workers[1:]]
+    assert codes == [0, 0, 0]
+    counts = exported([*runs[1:], restarted])  # the killed worker's feed never became a feed file
+    assert not (runs[0] / "items.jsonl").exists(), "a killed worker's feed is never complete"
+    assert set(counts) == politics_ids(site), f"lost: {sorted(politics_ids(site) - set(counts))[:5]}"
+    assert max(counts.values()) == 1, f"twice: {[k for k, v in counts.items() if v > 1][:5]}"
+
+
+def test_redis_unreachable_is_a_clear_error_at_start(mirror: MirrorServer, tmp_path: Path) -> None:
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    result = run_crawl(mirror.base_url, "politics", tmp_path, "-s", f"DWNEWS_REDIS_URL={nowhere}")
+    assert result.returncode == 2
+    errors = [line for line in result.log.splitlines() if line.startswith("dwnews: ")]
+    assert len(errors) == 1 and f"DWNEWS_REDIS_URL={nowhere}: Redis does not answer" in errors[0]
+    assert mirror.paths() == []
