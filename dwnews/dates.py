@@ -55,11 +55,14 @@ def parse_text_date(text: str, language: str = "sw") -> str | None:
     import dateparser  # deferred: a heavy import, only needed when a page has text dates alone
 
     languages = [language] if language else None
-    parsed = dateparser.parse(
-        text,
-        languages=languages,
-        settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month", "year"]},
-    )
+    try:
+        parsed = dateparser.parse(
+            text,
+            languages=languages,
+            settings={"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month", "year"]},
+        )
+    except ValueError:  # a language dateparser does not know (a page's lang attribute is free text)
+        return None if languages is None else parse_text_date(text, "")
     if parsed is None:
         return None
     return str(parsed.strftime("%Y-%m-%d"))

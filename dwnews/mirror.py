@@ -17,17 +17,20 @@ import argparse
 import contextlib
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = PROJECT_ROOT / "tests" / "site"
@@ -41,6 +44,31 @@ _CONTENT_TYPES = {
     ".json": "application/json",
     "": "application/rdf+xml; charset=utf-8",  # DW's feed URLs have no suffix (/rdf/rss-kis-all)
 }
+
+
+@dataclass
+class Fault:
+    """A misbehaviour the mirror shows for one page, to test a crawl against (loopback only).
+
+    ``kind``: ``status`` (answer ``status``, with ``Retry-After: retry_after`` if set), ``hang``
+    (wait ``seconds`` before answering), ``reset`` (reset the connection mid-body), ``truncate``
+    (a body shorter than its Content-Length), ``bad_gzip`` (gzip that is not), ``charset`` (the page
+    encoded as ``body_charset`` but labelled ``label_charset``), ``huge`` (``size_mb`` of page),
+    ``redirect_loop``, ``redirect_offsite`` (to another host), ``content_type`` (a PDF or image
+    instead of the page), ``transform`` (the page passed through ``transform``).
+    ``times``: misbehave that many times, then answer normally (None: always).
+    """
+
+    kind: str
+    status: int = 500
+    retry_after: str | None = None
+    times: int | None = None
+    seconds: float = 5.0
+    body_charset: str = "cp1252"
+    label_charset: str = "utf-8"
+    size_mb: int = 30
+    content_type: str = "application/pdf"
+    transform: Callable[[str], str] | None = None
 
 
 class SyntheticSite:
@@ -176,6 +204,9 @@ class MirrorServer:
     def __init__(self, root: Path = DEFAULT_SITE, port: int = 0, synthetic: SyntheticSite | None = None) -> None:
         self.root = Path(root)
         self.synthetic = synthetic
+        #: faults by page key ("sw/a-66808855": any slug and query) or by exact path
+        self.faults: dict[str, Fault] = {}
+        self._fault_hits: dict[str, int] = {}
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", port), self._handler_class())
@@ -220,6 +251,21 @@ class MirrorServer:
             return self.synthetic.listing(page_id)
         return None
 
+    def fault_for(self, raw_path: str) -> Fault | None:
+        """The fault to show for this request now (counting it), if any."""
+        path = unquote(urlsplit(raw_path).path)
+        match = _PAGE_RE.match(path)
+        key = f"{match.group('lang')}/{match.group('kind')}-{match.group('id')}" if match else path
+        with self._lock:
+            fault = self.faults.get(key) or self.faults.get(path)
+            if fault is None:
+                return None
+            hits = self._fault_hits.get(key, 0)
+            if fault.times is not None and hits >= fault.times:
+                return None
+            self._fault_hits[key] = hits + 1
+            return fault
+
     def paths(self, status: int | None = None) -> list[str]:
         with self._lock:
             return [r.path for r in self.requests if status is None or r.status == status]
@@ -253,14 +299,73 @@ class MirrorServer:
                 else:
                     status, body = 200, target.read_bytes()
                     ctype = _CONTENT_TYPES.get(target.suffix, "application/octet-stream")
+                fault = server.fault_for(self.path) if status == 200 else None
                 agent = self.headers.get("User-Agent", "")
-                server._log(LoggedRequest(self.command, self.path, status, agent, time.monotonic()))
+                logged_status = fault.status if fault is not None and fault.kind == "status" else status
+                server._log(LoggedRequest(self.command, self.path, logged_status, agent, time.monotonic()))
+                if fault is not None and self._misbehave(fault, body, send_body):
+                    return
+                self._send(status, ctype, body, send_body)
+
+            def _send(self, status: int, ctype: str, body: bytes, send_body: bool, **headers: str) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
                 self.end_headers()
                 if send_body:
                     self.wfile.write(body)
+
+            def _misbehave(self, fault: Fault, body: bytes, send_body: bool) -> bool:
+                """Answer as the fault says; False: answer normally after all (hang)."""
+                html = "text/html; charset=utf-8"
+                if fault.kind == "status":
+                    extra = {"Retry_After": fault.retry_after} if fault.retry_after else {}
+                    self._send(fault.status, html, b"<html><body>error</body></html>", send_body, **extra)
+                elif fault.kind == "hang":
+                    time.sleep(fault.seconds)
+                    return False
+                elif fault.kind in ("reset", "truncate"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", html)
+                    self.send_header("Content-Length", str(len(body) + (0 if fault.kind == "reset" else 5000)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2] if fault.kind == "reset" else body)
+                    self.wfile.flush()
+                    if fault.kind == "reset":  # RST instead of FIN
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                elif fault.kind == "bad_gzip":
+                    self._send(200, html, b"\x1f\x8b\x08\x00" + body[:2000], send_body, Content_Encoding="gzip")
+                elif fault.kind == "charset":
+                    text = body.decode("utf-8").encode(fault.body_charset, errors="replace")
+                    self._send(200, f"text/html; charset={fault.label_charset}", text, send_body)
+                elif fault.kind == "huge":
+                    size = fault.size_mb * 1024 * 1024
+                    self.send_response(200)
+                    self.send_header("Content-Type", html)
+                    self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    chunk = (body * (1 + 1024 * 1024 // max(1, len(body))))[: 1024 * 1024]
+                    with contextlib.suppress(ConnectionError):
+                        for _ in range(fault.size_mb):
+                            self.wfile.write(chunk)
+                elif fault.kind == "redirect_loop":
+                    hop = int(dict(parse_qsl(urlsplit(self.path).query)).get("hop", "0")) + 1
+                    self._send(302, html, b"", send_body, Location=f"{urlsplit(self.path).path}?hop={hop}")
+                elif fault.kind == "redirect_offsite":
+                    location = f"http://127.0.0.2:{server.port}{urlsplit(self.path).path}"
+                    self._send(302, html, b"", send_body, Location=location)
+                elif fault.kind == "content_type":
+                    blob = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n" * 50
+                    self._send(200, fault.content_type, blob, send_body)
+                elif fault.kind == "transform" and fault.transform is not None:
+                    self._send(200, html, fault.transform(body.decode("utf-8")).encode("utf-8"), send_body)
+                else:
+                    return False
+                return True
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # the request log above is the record

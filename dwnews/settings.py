@@ -107,8 +107,22 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Bounds on what one page may cost: DW article pages are about 200 KB.
 DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+# Retries (500, 502, 503, 504, 522, 524, 408, 429 and network errors) wait DWNEWS_RETRY_BACKOFF x
+# 2^(attempt-1) seconds, or the server's Retry-After, at most DWNEWS_RETRY_MAX_DELAY.
 RETRY_TIMES = 3
+DWNEWS_RETRY_BACKOFF = 1.0
+DWNEWS_RETRY_MAX_DELAY = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "dwnews.middlewares.BackoffRetryMiddleware": 550,
+    # runs on responses before RedirectMiddleware (600): an off-site redirect fails the page
+    "dwnews.middlewares.OffsiteRedirectMiddleware": 650,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

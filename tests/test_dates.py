@@ -39,3 +39,11 @@ def test_iso_utc(raw: str | None, expected: str | None) -> None:
 )
 def test_kiswahili_text_dates(text: str, expected: str | None) -> None:
     assert parse_text_date(text) == expected
+
+
+def test_unknown_page_language_does_not_break_text_dates() -> None:
+    """Found by the fuzz test: a page whose lang attribute is garbage ("ie")."""
+    assert (
+        parse_text_date("14 Septemba 2023", "ie") is None or parse_text_date("14 Septemba 2023", "ie") == "2023-09-14"
+    )
+    assert parse_text_date("no date here", "zz") is None

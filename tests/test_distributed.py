@@ -35,7 +35,9 @@ def worker_args(redis_url: str) -> tuple[str, ...]:
 
 def start(server: MirrorServer, run_dir: Path, redis_url: str) -> subprocess.Popen[str]:
     command = crawl_args(server.base_url, "politics", run_dir, *worker_args(redis_url))
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=(run_dir.parent / f"{run_dir.name}.log").open("w"), text=True)
+    return subprocess.Popen(
+        command, cwd=PROJECT_ROOT, stderr=(run_dir.parent / f"{run_dir.name}.log").open("w"), text=True
+    )
 
 
 def exported(run_dirs: list[Path]) -> Counter[int]:

@@ -36,6 +36,8 @@ class CleanTextPipeline:
         cleaned, removed = clean_record(adapter.asdict())
         for rule in removed:
             self.stats.inc_value(f"dwnews/clean/removed/{rule}")
+        if not adapter.get("body"):
+            return item  # no body at all: RequiredFieldsPipeline drops it as missing_body
         if not cleaned["body"]:
             self.stats.inc_value("dwnews/dropped/empty_body")
             logger.warning("Dropped %s: body empty after cleaning", adapter.get("url"))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import zlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,11 +24,53 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from dwnews import distributed, rendering, urls
+from dwnews.encoding import decode_html
+from dwnews.failures import FailureLog
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
 from dwnews.state import state_for
 
 logger = logging.getLogger(__name__)
+
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def failure_reason(failure: Failure, request: Request, allowed_hosts: set[str]) -> str:
+    """A short, stable name for why a request failed for good (stats keys, the failures file)."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"http_{error.response.status}"
+    if isinstance(error, IgnoreRequest):
+        message = str(error).lower()
+        if "robots" in message:
+            return "robots_txt"
+        if "offsite" in message:
+            return "offsite"
+        if "redirect" in message:
+            return "redirect_loop"
+        host = (urlsplit(request.url).hostname or "").lower()
+        return "offsite" if allowed_hosts and host not in allowed_hosts else "ignored"
+    name = type(error).__name__ if error is not None else "error"
+    text = str(error).lower()
+    if isinstance(error, zlib.error) or "gzip" in text or "decompress" in text:
+        return "bad_content_encoding"
+    if "maxsize" in text or "max size" in text or "larger than" in text:
+        return "too_large"
+    known = {
+        "TimeoutError": "timeout",
+        "DownloadTimeoutError": "timeout",
+        "TCPTimedOutError": "timeout",
+        "ResponseNeverReceived": "connection_lost",
+        "ConnectionLost": "connection_lost",
+        "ConnectionDone": "connection_lost",
+        "ResponseFailed": "connection_lost",
+        "DownloadConnectionRefusedError": "connection_refused",
+        "ConnectionRefusedError": "connection_refused",
+        "CancelledError": "cancelled",
+        "DNSLookupError": "dns",
+    }
+    return known.get(name, name)
 
 
 class ArgumentError(ValueError):
@@ -145,6 +189,12 @@ class DwSpider(scrapy.Spider):
             )
         return Request(url, callback=callback, errback=self.on_failure, meta=meta, **kwargs)
 
+    def allowed_hosts(self) -> set[str]:
+        return set(getattr(self, "allowed_domains", []) or [])
+
+    def failure_log(self) -> FailureLog:
+        return FailureLog(Path(self.settings.get("DWNEWS_STATE_DIR")))
+
     def site_url(self, path_or_url: str) -> str:
         return urls.site_url(self.base_url, path_or_url)
 
@@ -182,11 +232,18 @@ class DwSpider(scrapy.Spider):
 
     def read_article(self, response: Response) -> ArticlePage | None:
         """The page object of an article response, or None (counted and logged) if it is not HTML."""
-        if not isinstance(response, TextResponse):
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        mime = content_type.split(";")[0].strip().lower()
+        if not isinstance(response, TextResponse) or (mime and mime not in HTML_TYPES):
             self.inc("article/not_html")
-            logger.warning("Not an HTML page at %s (%s)", response.url, response.headers.get("Content-Type"))
+            logger.warning("Not an HTML page at %s (%s)", response.url, content_type or "no Content-Type")
+            self.failure_log().record(response.url, "not_html", "article")
             return None
-        page = ArticlePage(response.url, response.text)
+        html, repaired = decode_html(response.body, response.encoding)
+        if repaired:
+            self.inc(f"article/charset/{repaired}")
+            logger.info("Charset of %s: %s", response.url, repaired.replace("_", " "))
+        page = ArticlePage(response.url, html)
         page.record()  # runs every field once, so that the events below are complete
         self.inc("article/parsed")
         self.inc(f"article/layout/{page.layout}")
@@ -236,20 +293,18 @@ class DwSpider(scrapy.Spider):
             plain = Request(request.url, callback=request.callback, errback=self.on_failure, meta=meta)
             plain.cb_kwargs.update(request.cb_kwargs)
             return [plain]
-        if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
-            # robots.txt or another downloader middleware chose not to fetch it: not a failure
+        reason = failure_reason(failure, request, self.allowed_hosts())
+        if reason == "robots_txt":
+            # robots.txt said no: not a failure, and not to be tried again
             self.inc(f"not_fetched/{page_type}")
-            logger.info("Not fetched (robots.txt or a middleware): %s %s", page_type, request.url)
+            logger.info("Not fetched (robots.txt): %s %s", page_type, request.url)
             return []
-        if isinstance(failure.value, HttpError):
-            reason = f"http_{failure.value.response.status}"
-        else:
-            reason = failure.type.__name__ if failure.type else "error"
         if page_type in ("source", "robots"):
             self.source_failed(request, reason)
             return []
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, request.url, reason)
+        self.failure_log().record(request.url, reason, page_type)
         content_id = request.meta.get("dwnews_content_id")
         if store is not None and content_id:
             store.release(urls.content_id_to_short_id(int(content_id)))  # the next run tries again

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 
 from dwnews import state, urls
@@ -152,6 +153,21 @@ class PoliticsSpider(DwSpider):
         if "feed" in self.sources:
             for url in self.feed_urls:
                 yield self.source_request(url, "feed", self.parse_feed)
+        yield from self.retry_failures()
+
+    def retry_failures(self) -> Iterable[Request]:
+        """Articles that failed for good in earlier runs (DWNEWS_STATE_DIR/failures.jsonl), again."""
+        log = self.failure_log()
+        entries = [e for e in log.take_over() if e.get("page") == "article"]
+        if entries:
+            logger.info("Retrying %d articles that failed in earlier runs", len(entries))
+
+            def done(spider: Any, reason: str) -> None:
+                if reason == "finished":
+                    log.retried()
+
+            self.crawler.signals.connect(done, signal=signals.spider_closed, weak=False)
+        yield from self.article_requests("failures", [Entry(url=str(e["url"])) for e in entries])
 
     def listing_request(self, url: str, follow_sections: bool) -> Request:
         return self.page_request(
@@ -345,6 +361,15 @@ class PoliticsSpider(DwSpider):
         if page is None:
             return
         store = state_for(self.crawler)
+        if not (page.title and page.body.paragraphs):
+            # Not readable as an article (broken or changed markup): neither politics nor not, so
+            # it is not remembered as skipped; the pipeline counts the drop, a later run retries.
+            if store is not None and page.short_id:
+                store.release(page.short_id)
+            item = self.build_item(page)
+            if item is not None:
+                yield item  # RequiredFieldsPipeline drops it with its reason
+            return
         if not page.is_politics(self.politics_id, self.politics_labels):
             self.inc("politics/dropped/not_politics")
             self.inc(f"source/{source}/dropped/not_politics")

@@ -1,0 +1,117 @@
+"""Downloader middlewares: retries that back off, and bounds on what a page may cost."""
+
+from __future__ import annotations
+
+import logging
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import task
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None) -> float | None:
+    """A ``Retry-After`` header as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, spaced out: ``DWNEWS_RETRY_BACKOFF`` x 2^(attempt - 1) seconds, or the
+    server's ``Retry-After`` when it gives one, never more than ``DWNEWS_RETRY_MAX_DELAY``.
+
+    Scrapy retries at once; a site answering 429/503 is asking for time. The wait holds that one
+    request only. Stat: ``dwnews/retry/waited_seconds``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        self.backoff = crawler.settings.getfloat("DWNEWS_RETRY_BACKOFF", 1.0)
+        self.max_delay = crawler.settings.getfloat("DWNEWS_RETRY_MAX_DELAY", 60.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        return cls(crawler)
+
+    async def _wait(self, request: Request, retry: Request, response: Response | None) -> None:
+        attempt = int(retry.meta.get("retry_times", 1))
+        delay = self.backoff * 2 ** (attempt - 1)
+        given = retry_after_seconds(response.headers.get("Retry-After")) if response is not None else None
+        if given is not None:
+            delay = given
+        delay = min(delay, self.max_delay)
+        if delay > 0:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("dwnews/retry/waited_seconds", round(delay))
+            logger.info("Retrying %s in %.1f s (attempt %d)", request.url, delay, attempt + 1)
+            from twisted.internet import reactor
+
+            await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))  # type: ignore[arg-type]
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, f"{response.status}")
+        if retry is None:
+            return response
+        await self._wait(request, retry, response)
+        return retry
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Request | Response | None:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        if retry is None:
+            return None
+        await self._wait(request, retry, None)
+        return retry
+
+
+class OffsiteRedirectMiddleware:
+    """Refuses a redirect to a host the spider does not crawl, as a failure of that page.
+
+    Scrapy drops such a redirect quietly (``offsite/filtered``), so the page would just vanish;
+    here it fails with ``IgnoreRequest("offsite redirect ...")``, is counted, logged with its URL
+    and written to the failures file like any other page that could not be had.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        host = (urlsplit(target).hostname or "").lower()
+        allowed = {d.lower() for d in getattr(self.crawler.spider, "allowed_domains", None) or []}
+        if allowed and host not in allowed and not any(host.endswith("." + d) for d in allowed):
+            raise IgnoreRequest(f"offsite redirect to {target}")
+        return response
