@@ -121,21 +121,23 @@ def _process_alive(pid: int, pid_start: str | None) -> bool:
 
 def articles_in_feed(path: Path, feed_format: str) -> list[tuple[str, str | None]]:
     """The (short id, last change) pairs a finished feed file holds (JSON Lines, JSON or CSV)."""
-    data = path.read_bytes().decode("utf-8-sig", errors="replace")
     if feed_format in ("jsonlines", "jsonl", "jl"):
-        rows: Iterable[Any] = (json.loads(line) for line in data.splitlines() if line.strip())
-    elif feed_format == "json":
+        # line by line: a long crawl's feed is never held in memory whole
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            return [_row_key(json.loads(line)) for line in handle if line.strip() and '"short_id"' in line]
+    data = path.read_bytes().decode("utf-8-sig", errors="replace")
+    if feed_format == "json":
         rows = json.loads(data) if data.strip() else []
     elif feed_format == "csv":
         rows = csv.DictReader(io.StringIO(data))
     else:
         raise ValueError(f"cannot read short ids from a {feed_format!r} feed")
-    return [
-        # an article never modified was last changed when it was published
-        (str(row["short_id"]), row.get("modified") or row.get("published") or None)
-        for row in rows
-        if isinstance(row, dict) and row.get("short_id")
-    ]
+    return [_row_key(row) for row in rows if isinstance(row, dict) and row.get("short_id")]
+
+
+def _row_key(row: dict[str, Any]) -> tuple[str, str | None]:
+    # an article never modified was last changed when it was published
+    return str(row["short_id"]), row.get("modified") or row.get("published") or None
 
 
 def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:

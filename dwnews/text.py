@@ -210,36 +210,36 @@ def looks_like_alt_text(raw: str) -> bool:
     return " | " in raw or german or spaced_keywords
 
 
-# Each rule: (name, test on the raw paragraph, why the paragraph is not article text).
-BOILERPLATE_RULES: list[tuple[str, Callable[[str], bool], str]] = [
+# Each rule: (name, test on the paragraph (raw, and whitespace-collapsed), why it is not article text).
+BOILERPLATE_RULES: list[tuple[str, Callable[[str, str], bool], str]] = [
     (
         "skip_link",
-        lambda raw: re.sub(r"^\d+\.\s*", "", collapse_whitespace(raw)).lower().strip(" .") in _SKIP_LINKS,
+        lambda raw, text: re.sub(r"^\d+\.\s*", "", text).lower().strip(" .") in _SKIP_LINKS,
         "accessibility skip links ('Nenda kwenye maudhui') are page navigation",
     ),
     (
         "photo_line",
-        lambda raw: _PHOTO_LINE_RE.search(collapse_whitespace(raw)) is not None,
+        lambda raw, text: _PHOTO_LINE_RE.search(text) is not None,
         "a caption ending in 'Picha: <credit>' belongs to its image, not the text",
     ),
     (
         "bare_url",
-        lambda raw: re.fullmatch(r"\s*https?://\S+\s*", raw) is not None,
+        lambda raw, text: re.fullmatch(r"https?://\S+", text) is not None,
         "a bare link (the short link box, a share URL) is page furniture, not a sentence",
     ),
     (
         "alt_text",
-        looks_like_alt_text,
+        lambda raw, text: looks_like_alt_text(raw),
         "image alt text, often German on the Kiswahili site, is not article text",
     ),
     (
         "read_more",
-        lambda raw: is_read_more(collapse_whitespace(raw)),
+        lambda raw, text: is_read_more(text),
         "'Soma pia: ...' teases another article",
     ),
     (
         "widget_label",
-        lambda raw: _WIDGET_RE.match(collapse_whitespace(raw)) is not None,
+        lambda raw, text: _WIDGET_RE.match(text) is not None,
         "audio/video player and share widget labels ('Sikiliza sauti 02:45') are page furniture",
     ),
 ]
@@ -268,11 +268,15 @@ def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True) -> Clean
     removed: list[str] = []
     for raw in raw_paragraphs:
         normalized = normalize_chars(raw)
+        text = collapse_whitespace(normalized)  # once: every rule reads it
         rule = next(
-            (name for name, test, _ in BOILERPLATE_RULES if (kiswahili or name != "alt_text") and test(normalized)),
+            (
+                name
+                for name, test, _ in BOILERPLATE_RULES
+                if (kiswahili or name != "alt_text") and test(normalized, text)
+            ),
             None,
         )
-        text = collapse_whitespace(normalized)
         if rule is None and not text:
             rule = "empty"
         if rule is not None:

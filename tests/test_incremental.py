@@ -86,7 +86,9 @@ def test_concurrent_crawls_sharing_a_state_dir_export_each_article_once(tmp_path
     exported = Counter(item["content_id"] for r in results for item in r.items)
     assert set(exported) == politics_ids(site)
     assert max(exported.values()) == 1, "no article in two feeds"
-    assert sum(1 for r in results if r.items) >= 2, "the runs really overlapped"
+    # the runs really overlapped: one saw another's live claims, or both exported
+    claimed_elsewhere = sum(r.stat("dwnews/incremental/skipped/claimed_elsewhere") for r in results)
+    assert claimed_elsewhere > 0 or sum(1 for r in results if r.items) >= 2
     assert ArticleState(tmp_path / "state", run_id="check").counts()["exported"] == len(politics_ids(site))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -256,14 +256,20 @@ class ArticlePage:
         found = self.tree.xpath(xpath)
         return found[0] if found else None
 
+    @cached_property
+    def _metas(self) -> dict[str, str]:
+        """``<meta>`` values by name or property, first one of each; the scripts-stripped 2026
+        copies write ``value=`` where pages have ``content=``."""
+        found: dict[str, str] = {}
+        for meta in self.tree.iter("meta"):
+            value = str(meta.get("content") or meta.get("value") or "").strip()
+            for key in (meta.get("property"), meta.get("name")):
+                if key and value and key not in found:
+                    found[str(key)] = value
+        return found
+
     def _meta(self, *names: str) -> str | None:
-        """A ``<meta>`` value by name or property; the scripts-stripped 2026 copies use ``value=``."""
-        for name in names:
-            for meta in self.tree.xpath(f'//meta[@property="{name}" or @name="{name}"]'):
-                value = str(meta.get("content") or meta.get("value") or "").strip()
-                if value:
-                    return value
-        return None
+        return next((self._metas[name] for name in names if name in self._metas), None)
 
     @cached_property
     def jsonld(self) -> dict[str, Any]:
@@ -360,14 +366,16 @@ class ArticlePage:
         return text or None
 
     def _kicker_items(self) -> list[str]:
-        kicker = self._first('//*[@data-tracking-name="content-detail-kicker"]')
+        kicker = self._first('//article//*[@data-tracking-name="content-detail-kicker"]')
         if kicker is None:
             return []
         return dedupe([_text_of(span) for span in kicker.xpath("./span | ./a")])
 
-    def _pick(self, name: str, *candidates: tuple[str, Any]) -> Any:
-        """First non-empty candidate value; records which source gave it, or that none did."""
-        for source, value in candidates:
+    def _pick(self, name: str, *candidates: tuple[str, Callable[[], Any]]) -> Any:
+        """First non-empty candidate, computed in order and no further than needed; records which
+        source gave it, or that none did."""
+        for source, candidate in candidates:
+            value = candidate()
             if value:
                 self.events.append(f"source/{name}/{source}")
                 return value
@@ -389,7 +397,7 @@ class ArticlePage:
     def page_short_id(self) -> str | None:
         """The short id the page itself shows (copy button, state permalink, legacy Permalink)."""
         sources = [
-            self.tree.xpath('string(//*[contains(@class, "copy-button-wrapper")])'),
+            self.tree.xpath('string(//article//*[contains(@class, "copy-button-wrapper")])'),
             str(self.state_article.get("permaLinkUrl") or ""),
             self._legacy_value("permalink") or "",
         ]
@@ -402,14 +410,17 @@ class ArticlePage:
     @cached_property
     def content_id(self) -> int | None:
         """The content id: from the URL, else the canonical URL, the state, the page's short link."""
-        from_state = self.state_article.get("id")
-        from_short = urls.short_id_to_content_id(self.page_short_id) if self.page_short_id else None
+
+        def from_state() -> int | None:
+            value = self.state_article.get("id")
+            return value if isinstance(value, int) else None
+
         value = self._pick(
             "content_id",
-            ("url", self.path_content_id),
-            ("canonical", urls.article_id(self.canonical_url or "")),
-            ("state", from_state if isinstance(from_state, int) else None),
-            ("short_link", from_short),
+            ("url", lambda: self.path_content_id),
+            ("canonical", lambda: urls.article_id(self.canonical_url or "")),
+            ("state", from_state),
+            ("short_link", lambda: urls.short_id_to_content_id(self.page_short_id) if self.page_short_id else None),
         )
         return int(value) if value else None
 
@@ -428,29 +439,28 @@ class ArticlePage:
 
     @cached_property
     def language(self) -> str | None:
-        lang = self.tree.get("lang") or ""
-        legacy = self._meta("language") or ""
-        state = STATE_LANGUAGES.get(str(self.state_article.get("language") or ""), "")
-        parsed = urls.parse_path(self.canonical_url or self.url)
+        def from_url() -> str | None:
+            parsed = urls.parse_path(self.canonical_url or self.url)
+            return parsed.language if parsed else None
+
         value = self._pick(
             "language",
-            ("html_lang", lang[:2].lower()),
-            ("state", state),
-            ("meta", legacy[:2].lower()),
-            ("url", parsed.language if parsed else None),
+            ("html_lang", lambda: str(self.tree.get("lang") or "")[:2].lower()),
+            ("state", lambda: STATE_LANGUAGES.get(str(self.state_article.get("language") or ""), "")),
+            ("meta", lambda: (self._meta("language") or "")[:2].lower()),
+            ("url", from_url),
         )
         return str(value) if value else None
 
     @cached_property
     def title(self) -> str | None:
-        og_title = self._meta("og:title") or ""
         value = self._pick(
             "title",
-            ("jsonld", collapse_whitespace(str(self.jsonld.get("headline") or ""))),
-            ("state", collapse_whitespace(str(self.state_article.get("title") or ""))),
-            ("dom", collapse_whitespace(self.tree.xpath("string(//article//header//h1)"))),
-            ("legacy", collapse_whitespace(self.tree.xpath('string(//div[@id="bodyContent"]//h1)'))),
-            ("meta", collapse_whitespace(_TITLE_SUFFIX_RE.sub("", og_title))),
+            ("jsonld", lambda: collapse_whitespace(str(self.jsonld.get("headline") or ""))),
+            ("state", lambda: collapse_whitespace(str(self.state_article.get("title") or ""))),
+            ("dom", lambda: collapse_whitespace(self.tree.xpath("string(//article//header//h1)"))),
+            ("legacy", lambda: collapse_whitespace(self.tree.xpath('string(//div[@id="bodyContent"]//h1)'))),
+            ("meta", lambda: collapse_whitespace(_TITLE_SUFFIX_RE.sub("", self._meta("og:title") or ""))),
         )
         return str(value) if value else None
 
@@ -458,11 +468,14 @@ class ArticlePage:
     def teaser(self) -> str | None:
         value = self._pick(
             "teaser",
-            ("jsonld", collapse_whitespace(str(self.jsonld.get("description") or ""))),
-            ("state", collapse_whitespace(str(self.state_article.get("teaser") or ""))),
-            ("dom", collapse_whitespace(self.tree.xpath('string(//header//p[contains(@class, "teaser-text")])'))),
-            ("legacy", collapse_whitespace(self.tree.xpath('string(//p[contains(@class, "intro")])'))),
-            ("meta", collapse_whitespace(self._meta("og:description", "description") or "")),
+            ("jsonld", lambda: collapse_whitespace(str(self.jsonld.get("description") or ""))),
+            ("state", lambda: collapse_whitespace(str(self.state_article.get("teaser") or ""))),
+            (
+                "dom",
+                lambda: collapse_whitespace(self.tree.xpath('string(//header//p[contains(@class, "teaser-text")])')),
+            ),
+            ("legacy", lambda: collapse_whitespace(self.tree.xpath('string(//p[contains(@class, "intro")])'))),
+            ("meta", lambda: collapse_whitespace(self._meta("og:description", "description") or "")),
         )
         return str(value) if value else None
 
@@ -501,12 +514,12 @@ class ArticlePage:
     @cached_property
     def category(self) -> str | None:
         focus = self.state_article.get("thematicFocusCategory") or {}
-        name = focus.get("name") if isinstance(focus, dict) else None
+        name = focus.get("name") if isinstance(focus, dict) else None  # a dict lookup: cheap
         value = self._pick(
             "category",
-            ("state", collapse_whitespace(str(name or ""))),
-            ("kicker", self.kicker[0] if self.kicker else None),
-            ("legacy", collapse_whitespace(self.tree.xpath('string(//h4[contains(@class, "artikel")])'))),
+            ("state", lambda: collapse_whitespace(str(name or ""))),
+            ("kicker", lambda: self.kicker[0] if self.kicker else None),
+            ("legacy", lambda: collapse_whitespace(self.tree.xpath('string(//h4[contains(@class, "artikel")])'))),
         )
         return str(value) if value else None
 
@@ -515,7 +528,7 @@ class ArticlePage:
         """DW's category id (``originId``; 19990022 is politics) when the page embeds it."""
         categories = self.state_article.get("categories") or []
         ids = [str(c.get("originId")) for c in categories if isinstance(c, dict) and c.get("originId")]
-        value = self._pick("category_id", ("state", ids[0] if ids else None))
+        value = self._pick("category_id", ("state", lambda: ids[0] if ids else None))
         return str(value) if value else None
 
     @cached_property
@@ -540,44 +553,52 @@ class ArticlePage:
 
     @cached_property
     def authors(self) -> list[str]:
-        jsonld_authors = self.jsonld.get("author") or []
-        if isinstance(jsonld_authors, dict):
-            jsonld_authors = [jsonld_authors]
-        from_jsonld = [
-            collapse_whitespace(str(a.get("name") or ""))
-            for a in jsonld_authors
-            if isinstance(a, dict) and a.get("@type", "Person") == "Person"
-        ]
-        from_state = []
+        value = self._pick(
+            "authors",
+            ("jsonld", self._jsonld_authors),
+            ("state", self._state_authors),
+            ("dom", self._dom_authors),
+            ("legacy", lambda: split_names(self._legacy_value("author") or "")),
+            ("credit_line", lambda: self.body.authors),
+        )
+        return list(value or [])
+
+    def _jsonld_authors(self) -> list[str]:
+        authors = self.jsonld.get("author") or []
+        if isinstance(authors, dict):
+            authors = [authors]
+        return dedupe(
+            [
+                collapse_whitespace(str(a.get("name") or ""))
+                for a in authors
+                if isinstance(a, dict) and a.get("@type", "Person") == "Person"
+            ]
+        )
+
+    def _state_authors(self) -> list[str]:
+        names = []
         for person in self.state_article.get("persons") or []:
             person = self._resolve(person)
             if isinstance(person, dict) and person.get("fullName"):
-                from_state.append(collapse_whitespace(str(person["fullName"])))
-        details = self._first('//*[contains(@class, "author-details")]')
-        from_dom: list[str] = []
-        if details is not None:
-            nodes = details.xpath(f'.//a[contains(@class, "author-link")] | .//*[{_has_class("author")}]')
-            from_dom = [collapse_whitespace(n.text_content()) for n in nodes]
-        from_legacy = split_names(self._legacy_value("author") or "")
-        value = self._pick(
-            "authors",
-            ("jsonld", dedupe(from_jsonld)),
-            ("state", dedupe(from_state)),
-            ("dom", dedupe(from_dom)),
-            ("legacy", from_legacy),
-            ("credit_line", self.body.authors),
-        )
-        return list(value or [])
+                names.append(collapse_whitespace(str(person["fullName"])))
+        return dedupe(names)
+
+    def _dom_authors(self) -> list[str]:
+        details = self._first('//article//*[contains(@class, "author-details")]')
+        if details is None:
+            return []
+        nodes = details.xpath(f'.//a[contains(@class, "author-link")] | .//*[{_has_class("author")}]')
+        return dedupe([collapse_whitespace(n.text_content()) for n in nodes])
 
     @cached_property
     def published(self) -> str | None:
         value = self._pick(
             "published",
-            ("jsonld", iso_utc(str(self.jsonld.get("datePublished") or ""))),
-            ("state", iso_utc(str(self.state_article.get("firstPublicationDate") or ""))),
-            ("meta", iso_utc(self._meta("article:published_time", "date", "dcterms.date") or "")),
-            ("legacy", iso_utc(self._legacy_value("date") or "")),
-            ("text", self._visible_date()),
+            ("jsonld", lambda: iso_utc(str(self.jsonld.get("datePublished") or ""))),
+            ("state", lambda: iso_utc(str(self.state_article.get("firstPublicationDate") or ""))),
+            ("meta", lambda: iso_utc(self._meta("article:published_time", "date", "dcterms.date") or "")),
+            ("legacy", lambda: iso_utc(self._legacy_value("date") or "")),
+            ("text", lambda: self._visible_date()),
         )
         return str(value) if value else None
 
@@ -585,9 +606,9 @@ class ArticlePage:
     def modified(self) -> str | None:
         value = self._pick(
             "modified",
-            ("jsonld", iso_utc(str(self.jsonld.get("dateModified") or ""))),
-            ("state", iso_utc(str(self.state_article.get("lastModifiedDate") or ""))),
-            ("meta", iso_utc(self._meta("article:modified_time", "last-modified") or "")),
+            ("jsonld", lambda: iso_utc(str(self.jsonld.get("dateModified") or ""))),
+            ("state", lambda: iso_utc(str(self.state_article.get("lastModifiedDate") or ""))),
+            ("meta", lambda: iso_utc(self._meta("article:modified_time", "last-modified") or "")),
         )
         return str(value) if value else None
 
