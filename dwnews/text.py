@@ -246,6 +246,43 @@ BOILERPLATE_RULES: list[tuple[str, Callable[[str, str], bool], str]] = [
 
 
 @dataclass
+class Credits:
+    """What the credit lines that end a DW item said."""
+
+    agencies: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # the rule name of each line taken
+
+
+def pop_credit_lines(paragraphs: list[str], last_eligible: int | None = None) -> Credits:
+    """Take the agencies, "Mhariri:" and "Mwandishi:" lines off the end of ``paragraphs``.
+
+    DW items end with them in any order; each kind is taken once. ``last_eligible``: how many of the
+    last paragraphs may be credit lines at all (the page object stops at a subheading).
+    """
+    found = Credits()
+    limit = len(paragraphs) if last_eligible is None else last_eligible
+    while paragraphs and limit > 0:
+        last = paragraphs[-1]
+        agencies = agencies_of(last)
+        editor = EDITOR_RE.match(last)
+        author = AUTHOR_LINE_RE.match(last)
+        if agencies is not None and not found.agencies:
+            found.agencies, rule = agencies, "agencies_line"
+        elif editor is not None and not found.editors:
+            found.editors, rule = split_names(editor.group("names")), "editor_line"
+        elif author is not None and not found.authors:
+            found.authors, rule = split_names(author.group("names")), "author_line"
+        else:
+            break
+        found.removed.append(rule)
+        paragraphs.pop()
+        limit -= 1
+    return found
+
+
+@dataclass
 class CleanText:
     """The cleaned paragraphs of a text and what was removed from it (rule name per paragraph)."""
 
@@ -253,6 +290,7 @@ class CleanText:
     removed: list[str] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
     editors: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -283,21 +321,9 @@ def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True) -> Clean
             removed.append(rule)
             continue
         kept.append(text)
-    result = CleanText(kept, removed)
-    while result.paragraphs:
-        last = result.paragraphs[-1]
-        agencies = agencies_of(last)
-        editor = EDITOR_RE.match(last)
-        if agencies is not None and not result.agencies:
-            result.agencies = agencies
-            removed.append("agencies_line")
-        elif editor is not None and not result.editors:
-            result.editors = split_names(editor.group("names"))
-            removed.append("editor_line")
-        else:
-            break
-        result.paragraphs.pop()
-    return result
+    found = pop_credit_lines(kept)
+    removed += found.removed
+    return CleanText(kept, removed, agencies=found.agencies, editors=found.editors, authors=found.authors)
 
 
 def clean_body(body: str, kiswahili: bool = True) -> CleanText:
@@ -325,6 +351,7 @@ def clean_record(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         out[name] = dedupe([clean_inline(value) for value in record.get(name) or []])
     out["agencies"] = out["agencies"] or body.agencies
     out["editors"] = out["editors"] or body.editors
+    out["authors"] = out["authors"] or body.authors
     if out.get("category"):
         out["category"] = clean_inline(out["category"])
     out["images"] = [

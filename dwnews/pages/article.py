@@ -23,15 +23,7 @@ from lxml.etree import ParserError
 
 from dwnews import urls
 from dwnews.dates import iso_utc, parse_text_date
-from dwnews.text import (
-    AUTHOR_LINE_RE,
-    EDITOR_RE,
-    agencies_of,
-    collapse_whitespace,
-    dedupe,
-    is_read_more,
-    split_names,
-)
+from dwnews.text import collapse_whitespace, dedupe, is_read_more, pop_credit_lines, split_names
 
 IMAGE_FORMAT_ID = "6"  # DW's 940x529 rendition
 STATIC_IMAGE_BASE = "https://static.dw.com/"
@@ -203,23 +195,16 @@ def _counts_as_block(element: Any, container: Any) -> bool:
 
 
 def _move_credit_lines(blocks: list[tuple[str, str]], body: Body) -> None:
-    """Pop the agencies, "Mhariri:" and "Mwandishi:" lines that end a DW item into their fields."""
-    while blocks:
-        tag, text = blocks[-1]
+    """Move the credit lines that end a DW item (paragraphs only) into their fields."""
+    eligible = 0
+    for tag, _ in reversed(blocks):
         if tag != "p":
-            return
-        agencies = agencies_of(text)
-        editor = EDITOR_RE.match(text)
-        author = AUTHOR_LINE_RE.match(text)
-        if agencies is not None and not body.agencies:
-            body.agencies = agencies
-        elif editor is not None and not body.editors:
-            body.editors = split_names(editor.group("names"))
-        elif author is not None and not body.authors:
-            body.authors = split_names(author.group("names"))
-        else:
-            return
-        blocks.pop()
+            break
+        eligible += 1
+    texts = [text for _, text in blocks]
+    found = pop_credit_lines(texts, last_eligible=eligible)
+    del blocks[len(texts) :]
+    body.agencies, body.editors, body.authors = found.agencies, found.editors, found.authors
 
 
 def _walk_dicts(value: Any) -> Iterator[dict[str, Any]]:

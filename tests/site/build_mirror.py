@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from html.parser import HTMLParser
@@ -2028,12 +2029,12 @@ def render_section(sec: dict, specs: dict, src: str, src_2026: str) -> str:
 ROBOTS = "User-agent: *\nDisallow: /sw/kumbukumbu/\nDisallow: /*/search\n\nSitemap: https://www.dw.com/sitemap.xml\n"
 
 
-def build() -> dict[Path, bytes]:
+def build() -> dict[Path, bytes | Path]:
     """Every generated file, path -> bytes (nothing is written here)."""
     specs = load_articles()
     sections = load_sections()
     src_cur, src_2026, src_legacy = read(TPL_CURRENT), read(TPL_2026), read(TPL_LEGACY)
-    out: dict[Path, bytes] = {HERE / "robots.txt": ROBOTS.encode()}
+    out: dict[Path, bytes | Path] = {HERE / "robots.txt": ROBOTS.encode()}
     for cid, spec in sorted(specs.items()):
         layout = spec["layout"]
         if layout == "current":
@@ -2050,7 +2051,7 @@ def build() -> dict[Path, bytes]:
     for sec in sections["sections"]:
         out[HERE / "sw" / f"s-{sec['id']}.html"] = render_section(sec, specs, src_cur, src_2026).encode("utf-8")
     for name, target in REFERENCE_COPIES.items():
-        out[HERE / target] = (REF_PAGES / name).read_bytes()
+        out[HERE / target] = REF_PAGES / name  # a symbolic link to the real page, not a second copy
     return out
 
 
@@ -2059,6 +2060,16 @@ def main(argv: list[str]) -> int:
     files = build()
     stale = []
     for path, data in sorted(files.items()):
+        if isinstance(data, Path):
+            link = os.path.relpath(data, path.parent)
+            if path.is_symlink() and os.readlink(path) == link:
+                continue
+            stale.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.unlink(missing_ok=True)
+                path.symlink_to(link)
+            continue
         if path.exists() and path.read_bytes() == data:
             continue
         stale.append(path)
