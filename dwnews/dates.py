@@ -66,8 +66,3 @@ def parse_text_date(text: str, language: str = "sw") -> str | None:
     if parsed is None:
         return None
     return str(parsed.strftime("%Y-%m-%d"))
-
-
-def date_of(iso: str | None) -> str | None:
-    """The ``YYYY-MM-DD`` part of an ISO value from :func:`iso_utc`."""
-    return iso[:10] if iso else None

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dwnews.urls import content_id_to_short_id
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = PROJECT_ROOT / "tests" / "site"
 
@@ -106,7 +108,7 @@ class SyntheticSite:
         if not 0 <= index < self.count:
             return None
         template_id, html = self.templates[index % len(self.templates)]
-        old_short, new_short = short_id(template_id), short_id(content_id)
+        old_short, new_short = content_id_to_short_id(template_id), content_id_to_short_id(content_id)
         html = html.replace(str(template_id), str(content_id)).replace(f"/p/{old_short}", f"/p/{new_short}")
         return html.replace("</h1>", f" ({index})</h1>", 1).encode("utf-8")
 
@@ -174,12 +176,6 @@ class SyntheticSite:
         else:
             return None
         return ('<!doctype html><html lang="sw"><body><main>' + "".join(links) + "</main></body></html>").encode()
-
-
-def short_id(content_id: int) -> str:
-    from dwnews.urls import content_id_to_short_id
-
-    return content_id_to_short_id(content_id)
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,11 @@ BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 _BASE62_INDEX = {ch: i for i, ch in enumerate(BASE62_ALPHABET)}
 
 SHORT_URL_PREFIX = "https://p.dw.com/p/"
-DEFAULT_BASE_URL = "https://www.dw.com"
-KISWAHILI_HOME_PATH = "/sw/idhaa-ya-kiswahili/s-11588"
 
 # /<lang>/<slug...>/<kind>-<digits>; the slug is cosmetic on dw.com (it may hold several
 # segments, e.g. legacy "/en/top-stories/germany/s-1432").
 _PATH_RE = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:(?P<slug>.+)/)?(?P<kind>[a-z]+)-(?P<id>\d+)/?$")
 _SHORT_ID_RE = re.compile(r"p\.dw\.com/p/([0-9A-Za-z]+)")
-
-# Kinds of DW pages that are not articles (video, audio, live blog, gallery, topic,
-# section/navigation, person and programme pages).
-NON_ARTICLE_KINDS = frozenset({"video", "audio", "av", "live", "g", "t", "s", "person", "program"})
 
 
 def content_id_to_short_id(content_id: int) -> str:
@@ -82,7 +76,11 @@ class DwPath:
 
 
 def parse_path(url: str) -> DwPath | None:
-    """Classify a DW URL or path; None when it is not a ``/<lang>/<slug>/<kind>-<id>`` page."""
+    """Classify a DW URL or path; None when it is not a ``/<lang>/<slug>/<kind>-<id>`` page.
+
+    Only kind ``a`` is an article; ``video``, ``audio``, ``av``, ``live``, ``g`` (gallery), ``t``
+    (topic), ``s`` (section), ``person`` and ``program`` pages are not.
+    """
     path = urlsplit(url).path
     match = _PATH_RE.match(path)
     if match is None:
@@ -112,10 +110,6 @@ def strip_tracking(url: str) -> str:
     """Drop the query and fragment: DW identifies pages by path alone (``?maca=``, ``?at_medium=``)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 def same_site(url: str, base_url: str) -> bool:
