@@ -9,6 +9,8 @@ paths and ``file://`` URIs, so ``-O siasa.jsonl`` and ``-o`` use it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
@@ -64,17 +66,28 @@ class AtomicFileFeedStorage(FileFeedStorage):
         return self.part.open(self.write_mode)
 
     def _keep_only(self, short_ids: set[str]) -> None:
-        """Rewrite a JSON Lines part file with the records of these short ids only."""
-        if self.format not in ("jsonlines", "jsonl", "jl"):
+        """Rewrite the part file with the records of these short ids only (JSON Lines, JSON, CSV)."""
+        if self.format in ("jsonlines", "jsonl", "jl"):
+            data = b"".join(
+                line
+                for line in self.part.read_bytes().splitlines(keepends=True)
+                if line.strip() and json.loads(line).get("short_id") in short_ids
+            )
+        elif self.format == "json":
+            records = [r for r in json.loads(self.part.read_text("utf-8") or "[]") if r.get("short_id") in short_ids]
+            lines = ",\n".join(json.dumps(r, ensure_ascii=False) for r in records)
+            data = f"[\n{lines}\n]".encode()
+        elif self.format == "csv":
+            rows = list(csv.reader(io.StringIO(self.part.read_text("utf-8-sig"), newline="")))
+            out = io.StringIO(newline="")
+            writer = csv.writer(out)
+            writer.writerows(rows[:1] + [row for row in rows[1:] if row and row[0] in short_ids])
+            data = out.getvalue().encode("utf-8-sig")  # short_id is the first column (CSV_COLUMNS)
+        else:
             logger.warning("cannot leave taken-over articles out of a %s feed: %s", self.format, self.target)
             return
-        kept = [
-            line
-            for line in self.part.read_bytes().splitlines(keepends=True)
-            if line.strip() and json.loads(line).get("short_id") in short_ids
-        ]
         with self.part.open("wb") as handle:
-            handle.writelines(kept)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 
 from dwnews.exporters import CSV_COLUMNS, LIST_SEPARATOR, SpreadsheetCsvItemExporter
+from dwnews.feeds import AtomicFileFeedStorage
 from dwnews.items import Article
 from dwnews.mirror import MirrorServer
+from dwnews.state import short_ids_in_feed
 from tests.conftest import run_crawl
 
 
@@ -95,3 +97,24 @@ def test_crawl_writes_json_and_csv_feeds(mirror: MirrorServer, tmp_path: Path) -
         assert row["image_urls"] == " | ".join(image["url"] for image in record["images"])
         assert row["word_count"] == str(record["word_count"])
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_fenced_feed_keeps_only_the_accepted_articles_in_every_format(tmp_path: Path) -> None:
+    """Distributed mode: articles another worker took over are left out of a finished feed."""
+    items = [article(), article(short_id="5FLOV", content_id=77538843)]
+    for fmt, exporter_cls in (("jsonlines", None), ("json", None), ("csv", SpreadsheetCsvItemExporter)):
+        target = tmp_path / f"feed.{fmt}"
+        storage = AtomicFileFeedStorage(str(target), feed_options={"format": fmt, "overwrite": True})
+        part = storage.part
+        if exporter_cls is not None:
+            with part.open("wb") as handle:
+                exporter = exporter_cls(handle, encoding="utf-8")
+                exporter.start_exporting()
+                for item in items:
+                    exporter.export_item(item)
+                exporter.finish_exporting()
+        else:
+            rows = [json.dumps({"short_id": i.short_id, "body": i.body}) for i in items]
+            part.write_text("\n".join(rows) + "\n" if fmt == "jsonlines" else "[\n" + ",\n".join(rows) + "\n]")
+        storage._keep_only({"5FLOV"})
+        assert short_ids_in_feed(part, fmt) == ["5FLOV"], fmt
