@@ -11,7 +11,6 @@ time. On a 2-core machine the mirror server and N workers compete for the same c
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,13 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dwnews.mirror import DEFAULT_SITE, MirrorServer, SyntheticSite, crawl_command  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from dwnews.mirror import DEFAULT_SITE, MirrorServer, SyntheticSite, crawl_command, free_port  # noqa: E402
 
 
 def run(workers: int, articles: int, tmp: Path) -> tuple[float, float, int]:

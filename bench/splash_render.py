@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dwnews.mirror import DEFAULT_SITE, MirrorServer, crawl_command  # noqa: E402
+from dwnews.mirror import DEFAULT_SITE, MirrorServer, crawl_command, free_port  # noqa: E402
 
 SPLASH = ROOT / "scripts" / "splash"
 RENDER_ARGS = {"filters": "loopback-only", "images": 0, "wait": 0.5, "timeout": 60}
@@ -37,12 +36,6 @@ PAGES = {
     "article, 2026 layout": "/sw/x/a-77400001",
     "article, legacy": "/sw/x/a-65400001",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def render_ms(splash: str, url: str, runs: int = 5) -> float:

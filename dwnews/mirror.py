@@ -48,6 +48,13 @@ _CONTENT_TYPES = {
 }
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for the mirror's neighbours: Splash, Redis, scrapyd)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @dataclass
 class Fault:
     """A misbehaviour the mirror shows for one page, to test a crawl against (loopback only).

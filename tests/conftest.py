@@ -15,19 +15,13 @@ from typing import Any
 
 import pytest
 
-from dwnews.mirror import DEFAULT_SITE, PROJECT_ROOT, MirrorServer, crawl_command
+from dwnews.mirror import DEFAULT_SITE, PROJECT_ROOT, MirrorServer, crawl_command, free_port
 
 SITE = DEFAULT_SITE
 REFERENCE_PAGES = Path(__file__).parent / "fixtures" / "dw-reference" / "pages"
 
 
 SPLASH_SCRIPTS = PROJECT_ROOT / "scripts" / "splash"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from lxml.etree import ParserError
 
 from dwnews import urls
 from dwnews.dates import iso_utc, parse_text_date
-from dwnews.text import collapse_whitespace, dedupe, is_read_more, pop_credit_lines, split_names
+from dwnews.text import CleanText, collapse_whitespace, dedupe, is_read_more, pop_credit_lines, split_names
 
 IMAGE_FORMAT_ID = "6"  # DW's 940x529 rendition
 STATIC_IMAGE_BASE = "https://static.dw.com/"
@@ -104,18 +104,10 @@ class Image:
 
 
 @dataclass
-class Body:
-    """The article text as paragraphs, with what the trailing credit lines said."""
+class Body(CleanText):
+    """The article text as paragraphs (with the credit lines moved out), and its subheadings."""
 
-    paragraphs: list[str] = field(default_factory=list)
     subheadings: list[str] = field(default_factory=list)
-    agencies: list[str] = field(default_factory=list)
-    editors: list[str] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(self.paragraphs)
 
 
 def _has_class(name: str) -> str:
@@ -159,7 +151,7 @@ def extract_body(container: Any, legacy: bool = False) -> Body:
     Blocks are ``p``, ``h2``-``h4`` and ``li`` not nested in another block or in media, embeds
     or ads. In the legacy layout a nested ``div.longText`` holds a picture gallery, not text.
     """
-    body = Body()
+    body = Body([])
     blocks: list[tuple[str, str]] = []
     # Legacy bodies hold video teasers, galleries and newsletter boxes in nested divs between
     # the paragraphs; the article's own text is always a direct child there.
@@ -486,7 +478,7 @@ class ArticlePage:
                 return body
         self.events.append("missing/body")
         self._body_container = None
-        return Body()
+        return Body([])
 
     @cached_property
     def subheadings(self) -> list[str]:
@@ -686,6 +678,10 @@ class ArticlePage:
 
     def record(self) -> dict[str, Any]:
         """Every field of the article record except ``crawled_at``, in the record's order."""
+        return dict(self._record)
+
+    @cached_property
+    def _record(self) -> dict[str, Any]:
         short_id = self.short_id
         body = self.body
         editors = body.editors
