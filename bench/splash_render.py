@@ -93,7 +93,7 @@ def main() -> int:
                 "listing pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing"],
                 "listing and article pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing,article"],
             }
-            print("| crawl of the mirror (13 requests, 6 articles kept) | wall time, s (median of 3) | slowdown |")
+            print("| crawl of the mirror (default sources, 6 articles kept) | wall time, s (median of 3) | slowdown |")
             print("|---|---|---|")
             base = None
             for name, extra in runs.items():
