@@ -2,11 +2,11 @@
 
     python3 bench/memory.py [--articles 20000] [--new 3000]
 
-Fills cross-run states (``dwnews.state`` schema, rows written directly in one transaction) with
+Fills cross-run states (``dwnews.ledger`` schema, rows written directly in one transaction) with
 K known short ids: the N articles of the mirror plus K - N ids the mirror never links. For each K:
 
 - the dedup index alone: a process that opens the state and claims the mirror's N links
-  (``ArticleState.claim_many``, all known), as a crawl does per listing page;
+  (``SqliteLedger.claim_many``, all known), as a crawl does per listing page;
 - a crawl with nothing new (the N-article mirror, all known);
 - for the smallest and the largest K, a crawl with ``--new`` new articles (the mirror grown by them).
 
@@ -26,8 +26,8 @@ from typing import Any
 from common import OUT, md_table, save, verdict
 from harness import Server, project_crawl, run_process
 
+from dwnews.ledger import DB_NAME, SqliteLedger
 from dwnews.mirror import SyntheticSite
-from dwnews.state import DB_NAME, ArticleState
 from dwnews.urls import content_id_to_short_id
 
 WORK = OUT / "work"
@@ -36,11 +36,11 @@ FIRST_ID = SyntheticSite(Path(__file__).resolve().parent.parent / "tests" / "sit
 CLAIM_SCRIPT = """
 import sys, time
 from pathlib import Path
-from dwnews.state import ArticleState
+from dwnews.ledger import Claim, SqliteLedger
 from dwnews.urls import content_id_to_short_id
 state_dir, first, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-links = [(content_id_to_short_id(cid), cid) for cid in range(first, first + count)]
-state = ArticleState(state_dir, run_id="bench-claims")
+links = [Claim(content_id_to_short_id(cid), cid) for cid in range(first, first + count)]
+state = SqliteLedger(state_dir, run_id="bench-claims")
 start = time.perf_counter()
 answers = state.claim_many(links)
 elapsed = time.perf_counter() - start
@@ -52,9 +52,9 @@ print(f"{elapsed:.4f} {sum(1 for a in answers.values() if a != 'new')}")
 def fill_state(state_dir: Path, site_ids: range, total: int) -> dict[str, float]:
     """A state that knows the mirror's articles and ``total - len(site_ids)`` others, all exported."""
     shutil.rmtree(state_dir, ignore_errors=True)
-    ArticleState(state_dir, run_id="bench-fill").close()  # the schema
+    SqliteLedger(state_dir, run_id="bench-fill").close()  # the schema
     start = time.perf_counter()
-    state = ArticleState(state_dir, run_id="bench-fill")
+    state = SqliteLedger(state_dir, run_id="bench-fill")
     others = range(1, 1 + max(0, total - len(site_ids)))  # content ids the mirror never links
     now = "2026-01-01T00:00:00.000000Z"
     with state.transaction() as db:

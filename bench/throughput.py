@@ -34,7 +34,7 @@ CATEGORIES = [
         "feed export (exporter, .part file, read-back)",
         ("feedexport.py", "scrapy/exporters.py", "dwnews/feeds.py", "dwnews/exporters.py"),
     ),
-    ("SQLite state (dwnews.state)", ("dwnews/state.py",)),
+    ("SQLite ledger (dwnews.ledger, dwnews.incremental)", ("dwnews/ledger.py", "dwnews/incremental.py")),
     (
         "stats counters (Scrapy 2.15 wraps every StatsCollector call in an inspect.Signature.bind check)",
         ("scrapy/statscollectors.py", "scrapy/utils/decorators.py"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 _NUMERIC_DATE_RE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
@@ -14,11 +14,15 @@ def iso_utc(value: str | None) -> str | None:
     """Normalise a timestamp to ``YYYY-MM-DDTHH:MM:SSZ`` in UTC; a bare date stays a date.
 
     Accepts ISO 8601 with ``Z`` or an offset (DW's JSON-LD and state), ``YYYY-MM-DD``
-    and DW's numeric ``dd.mm.yyyy``. Returns None for anything else.
+    and DW's numeric ``dd.mm.yyyy``. Returns None for anything else, and for a moment that is
+    not in years 1..9999 once in UTC: never raises.
     """
     if not value:
         return None
     text = value.strip()
+    if not text.isascii() or not text.isprintable():
+        # DW writes dates in ASCII; fromisoformat stops reading at a NUL ("...Z\x00junk" passed)
+        return None
     match = _ISO_DATE_RE.match(text)
     if match:
         return _checked_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -27,18 +31,26 @@ def iso_utc(value: str | None) -> str | None:
         return _checked_date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            # DW's machine-readable timestamps are UTC; one without an offset is taken as UTC.
+            moment = moment.replace(tzinfo=UTC)
+        # OverflowError: the moment is in year 1 or 9999 and UTC is in year 0 or 10000
+        # ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+05:00").
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        # DW's machine-readable timestamps are UTC; one without an offset is taken as UTC.
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{_date_text(moment)}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+
+
+def _date_text(moment: date) -> str:
+    # Not strftime("%Y"): it does not pad years before 1000 to four digits on Linux ("999-01-01").
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 def _checked_date(year: int, month: int, day: int) -> str | None:
     try:
-        return datetime(year, month, day).strftime("%Y-%m-%d")
-    except ValueError:
+        return _date_text(date(year, month, day))
+    except (ValueError, OverflowError):
         return None
 
 
@@ -63,6 +75,8 @@ def parse_text_date(text: str, language: str = "sw") -> str | None:
         )
     except ValueError:  # a language dateparser does not know (a page's lang attribute is free text)
         return None if languages is None else parse_text_date(text, "")
-    if parsed is None:
+    except OverflowError:  # a number too big for a date field ("99999999999999999999 Septemba 2023")
         return None
-    return str(parsed.strftime("%Y-%m-%d"))
+    if not isinstance(parsed, datetime):
+        return None
+    return _date_text(parsed)

@@ -43,24 +43,35 @@ from scrapy.settings import BaseSettings
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from dwnews import urls
-from dwnews.state import EXPORTED, NEW, REVISED, SKIPPED
+from dwnews.incremental import LedgerOwner
+from dwnews.ledger import EXPORTED, NEW, REVISED, SKIPPED, Claim, in_range, record_json
 
 logger = logging.getLogger(__name__)
 
 ARTICLES_KEY = "dwnews:articles"
+RECORDS_KEY = "dwnews:records"  # short id -> the exported record (latest revision)
+FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "given_up"}
 
 # Commit a worker's finished feed: an article counts as its export only if no other worker took it
 # over in the meantime (this worker was wrongly thought dead, its work handed out again).
-# KEYS: articles, claims; ARGV: me, feed, then (short id, modified) pairs. Returns the accepted ids.
+# A revision (ARGV[i + 2] == '1') replaces the exported record. The record itself comes from the
+# worker's staged hash. KEYS: articles, claims, staged, records, failures; ARGV: me, feed, then
+# (short id, modified, revision) triples. Returns the accepted ids.
 _COMMIT = """
 local accepted = {}
-for i = 3, #ARGV, 2 do
+for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local owner = redis.call('HGET', KEYS[2], id)
-  if redis.call('HEXISTS', KEYS[1], id) == 0 and (not owner or owner == ARGV[1]) then
-    local record = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
-    redis.call('HSET', KEYS[1], id, cjson.encode(record))
+  local known = redis.call('HGET', KEYS[1], id)
+  local revision = ARGV[i + 2] == '1' and known and cjson.decode(known).status == 'exported'
+  if (not known or revision) and (not owner or owner == ARGV[1]) then
+    local entry = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
+    redis.call('HSET', KEYS[1], id, cjson.encode(entry))
+    local staged = redis.call('HGET', KEYS[3], id)
+    if staged then redis.call('HSET', KEYS[4], id, staged) end
     redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[5], id)
     table.insert(accepted, id)
   end
 end
@@ -124,11 +135,11 @@ def ping(redis_url: str) -> str | None:
     return None
 
 
-class RedisArticleState:
-    """The article store and the worker bookkeeping of one worker, in Redis.
+class RedisLedger:
+    """The article ledger (:class:`dwnews.ledger.Ledger`) and one worker's bookkeeping, in Redis.
 
-    Same interface as :class:`dwnews.state.ArticleState` where the spider and the feed storage
-    use it; claims happen when the scheduler hands out an article request (:meth:`take`).
+    Claims happen when the scheduler hands out an article request (:meth:`take`); ``claim_many``
+    only tells the known articles apart before they are queued.
     """
 
     def __init__(
@@ -138,11 +149,16 @@ class RedisArticleState:
         revisions: bool = False,
         worker_timeout: float = 15.0,
         crawl_keys: tuple[str, ...] = (),
+        max_failures: int = 5,
     ) -> None:
         import redis
 
         # decode_responses: every value read back is a str (redis-py's types cannot say so)
         self.redis: Any = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30)
+        self.location = crawl
+        self.max_failures = max_failures
+        self.fingerprint: Any = None  # the crawl's request fingerprint, set by the scheduler
+        self.revised: set[str] = set()
         self.crawl = crawl
         self.revisions = revisions
         self.worker_timeout = worker_timeout
@@ -159,6 +175,9 @@ class RedisArticleState:
 
     def pending_key(self, worker: str | None = None) -> str:
         return f"{self.crawl}:pending:{worker or self.worker}"
+
+    def staged_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:staged:{worker or self.worker}"
 
     # ----- workers ------------------------------------------------------------------------------
 
@@ -206,6 +225,7 @@ class RedisArticleState:
                     push(encoded)
                     moved += 1
                 self.redis.delete(key)
+            self.redis.delete(self.staged_key(dead))
             logger.warning("Worker %s is gone: %d of its requests are back in the queue", dead, moved)
         return moved
 
@@ -219,7 +239,7 @@ class RedisArticleState:
         own_claims += [f[2:] for f in self.redis.hkeys(self.pending_key()) if f.startswith("a:")]
         if own_claims:
             self.redis.hdel(self.claims_key, *own_claims)
-        self.redis.delete(self.inflight_key(), self.pending_key())
+        self.redis.delete(self.inflight_key(), self.pending_key(), self.staged_key())
         self.redis.hdel(self.workers_key, self.worker)
         if not self.live_workers() and not self.redis.llen(self.crawl_keys[0] if self.crawl_keys else "-"):
             # The last worker out clears the crawl's keys: the next crawl starts afresh.
@@ -228,28 +248,25 @@ class RedisArticleState:
     def queued(self) -> int:
         return int(self.redis.llen(self.crawl_keys[0])) if self.crawl_keys else 0
 
-    def request_failed(self, request: Request, fingerprint: str) -> None:
-        """A request ended in an error: its work is over (an article is tried again by a later crawl)."""
-        content_id = request.meta.get("dwnews_content_id")
-        if request.meta.get("dwnews_page") == "article" and content_id:
-            self.release(urls.content_id_to_short_id(int(content_id)))
-        else:
-            self.page_done(fingerprint)
+    def page_failed(self, request: Request) -> None:
+        """A page request ended in an error: its work is over (articles: see :meth:`release`)."""
+        if request.meta.get("dwnews_page") != "article" and self.fingerprint is not None:
+            self.page_done(self.fingerprint(request))
 
     def close(self) -> None:
         self.redis.close()
 
     # ----- articles -----------------------------------------------------------------------------
 
-    def claim_many(self, articles: Iterable[tuple[str, int] | tuple[str, int, str | None]]) -> dict[str, str]:
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, str]:
         """Known articles are skipped before they are queued; the claim itself is :meth:`take`."""
-        items = list(articles)
+        items = list(claims)
         if not items:
             return {}
-        records = self.redis.hmget(ARTICLES_KEY, [a[0] for a in items])
+        records = self.redis.hmget(ARTICLES_KEY, [c.short_id for c in items])
         answers = {}
-        for article, raw in zip(items, records, strict=True):
-            short_id, lastmod = article[0], (article[2] if len(article) > 2 else None)
+        for claim, raw in zip(items, records, strict=True):
+            short_id, lastmod = claim.short_id, claim.lastmod
             if raw is None:
                 answers[short_id] = NEW
                 continue
@@ -267,6 +284,7 @@ class RedisArticleState:
     def take(self, short_id: str, encoded_request: str, revision: bool = False) -> int:
         """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it."""
         if revision:
+            self.revised.add(short_id)
             self.redis.hset(self.claims_key, short_id, self.worker)
             self.redis.hset(self.inflight_key(), f"a:{short_id}", encoded_request)
             return 1
@@ -288,10 +306,61 @@ class RedisArticleState:
 
     def release(self, short_id: str) -> None:
         self._article_done(short_id)
+        self.redis.hdel(self.staged_key(), short_id)
 
     def _article_done(self, short_id: str) -> None:
         self.redis.hdel(self.claims_key, short_id)
         self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+
+    def stage(self, record: dict[str, Any]) -> None:
+        self.redis.hset(self.staged_key(), str(record["short_id"]), record_json(record))
+
+    # ----- failures -------------------------------------------------------------------------------
+
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        raw = self.redis.hget(FAILURES_KEY, short_id)
+        entry = json.loads(raw) if raw else {"attempts": 0}
+        attempts = int(entry.get("attempts", 0)) + 1
+        given_up = attempts >= self.max_failures
+        entry = {"path": path, "reason": reason, "attempts": attempts, "given_up": given_up}
+        self.redis.hset(FAILURES_KEY, short_id, json.dumps(entry))
+        return not given_up
+
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        entries = [(k, json.loads(v)) for k, v in self.redis.hgetall(FAILURES_KEY).items()]
+        return [(k, str(e["path"])) for k, e in sorted(entries) if not e.get("given_up") and e.get("path")]
+
+    def failures(self) -> list[dict[str, Any]]:
+        return [{"short_id": k, **json.loads(v)} for k, v in sorted(self.redis.hgetall(FAILURES_KEY).items())]
+
+    # ----- the corpus -----------------------------------------------------------------------------
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every exported record, ordered by ``published``: the order is found first, then the
+        records are read in chunks, so the whole corpus is never held in memory at once."""
+        order: list[tuple[bool, str, str]] = []
+        for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
+            published = json.loads(raw).get("published")
+            if in_range(published, since, until):
+                order.append((published is None, published or "", short_id))
+        order.sort()
+        for start in range(0, len(order), 500):
+            chunk = [short_id for _, _, short_id in order[start : start + 500]]
+            for raw in self.redis.hmget(RECORDS_KEY, chunk):
+                if raw is not None:
+                    yield json.loads(raw)
+
+    def forget(self, short_ids: Iterable[str]) -> int:
+        ids = list(short_ids)
+        if not ids:
+            return 0
+        self.redis.hdel(RECORDS_KEY, *ids)
+        return int(self.redis.hdel(ARTICLES_KEY, *ids))
+
+    def forget_all(self) -> int:
+        count = int(self.redis.hlen(ARTICLES_KEY))
+        self.redis.delete(ARTICLES_KEY, RECORDS_KEY)
+        return count
 
     def page_done(self, fingerprint: str) -> None:
         self.redis.hdel(self.inflight_key(), f"p:{fingerprint}")
@@ -301,28 +370,35 @@ class RedisArticleState:
 
     # ----- feeds ----------------------------------------------------------------------------------
 
-    def feed_opened(self, path: Any, part_path: Any, feed_format: str) -> None:
+    def feed_opened(self, target: Any, part: Any, feed_format: str) -> None:
         pass  # a worker's unfinished feed is its own: its articles stay in its in-flight lists
 
-    def fence(self, path: Any, articles: list[tuple[str, str | None]]) -> set[str]:
+    def feed_aborted(self, target: Any) -> None:
+        pass  # its articles stay in the in-flight lists: released when the worker ends
+
+    def fence(self, target: Any, short_ids: list[str]) -> set[str]:
         """Record a finished feed's articles as exported, except those another worker has taken
         over; returns the accepted short ids (the feed keeps only those)."""
-        if not articles:
+        if not short_ids:
             return set()
-        args = [self.worker, str(path)]
-        for short_id, modified in articles:
-            args += [short_id, modified or ""]
-        accepted = {str(a) for a in self._commit(keys=[ARTICLES_KEY, self.claims_key], args=args)}
+        staged = self.redis.hmget(self.staged_key(), short_ids)
+        args = [self.worker, str(target)]
+        for short_id, raw in zip(short_ids, staged, strict=True):
+            record = json.loads(raw) if raw else {}
+            modified = record.get("modified") or record.get("published") or ""
+            args += [short_id, modified, "1" if short_id in self.revised else "0"]
+        keys = [ARTICLES_KEY, self.claims_key, self.staged_key(), RECORDS_KEY, FAILURES_KEY]
+        accepted = {str(a) for a in self._commit(keys=keys, args=args)}
         pipe = self.redis.pipeline()
-        for short_id, _ in articles:
+        for short_id in short_ids:
             pipe.hdel(self.pending_key(), f"a:{short_id}")
             pipe.hdel(self.inflight_key(), f"a:{short_id}")
         pipe.execute()
         return accepted
 
-    def feed_stored(self, path: Any, articles: list[tuple[str, str | None]] | list[str]) -> int:
+    def feed_stored(self, target: Any, short_ids: list[str]) -> int:
         """Nothing left to record: :meth:`fence` did it before the feed was renamed into place."""
-        return len(articles)
+        return len(short_ids)
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -337,12 +413,11 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
 
     def open(self, spider: Spider) -> Any:
         result = super().open(spider)
-        from dwnews.state import state_for
-
-        store = state_for(spider.crawler)
-        assert isinstance(store, RedisArticleState)
+        store = LedgerOwner.of(spider.crawler).ledger
+        assert isinstance(store, RedisLedger)
         self.store = store
         self.fingerprint = fingerprinter(spider.crawler)
+        store.fingerprint = self.fingerprint
         return result
 
     def next_request(self) -> Request | None:
@@ -397,15 +472,9 @@ class PageDoneMiddleware:
         return cls(crawler)
 
     def _done(self, response: Response) -> None:
-        from dwnews.state import state_for
-
-        store = state_for(self.crawler)
+        store = LedgerOwner.of(self.crawler).ledger
         request = response.request
-        if (
-            isinstance(store, RedisArticleState)
-            and request is not None
-            and request.meta.get("dwnews_page") != "article"
-        ):
+        if isinstance(store, RedisLedger) and request is not None and request.meta.get("dwnews_page") != "article":
             store.page_done(self.fingerprint(request))
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
@@ -434,14 +503,11 @@ class WorkerLifecycle:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
         return extension
 
-    def _store(self) -> RedisArticleState:
-        from dwnews.state import state_for
-
-        store = state_for(self.crawler)
-        assert isinstance(store, RedisArticleState)
+    def _store(self) -> RedisLedger:
+        store = LedgerOwner.of(self.crawler).ledger
+        assert isinstance(store, RedisLedger)
         return store
 
     def spider_opened(self, spider: Spider) -> None:
@@ -452,11 +518,6 @@ class WorkerLifecycle:
         short_id = getattr(item, "short_id", None)
         if short_id:
             self._store().scraped(str(short_id))
-
-    def item_dropped(self, item: Any, spider: Spider, exception: BaseException) -> None:
-        short_id = getattr(item, "short_id", None)
-        if short_id:
-            self._store().release(str(short_id))  # not exported: a later crawl tries again
 
     def spider_idle(self, spider: Spider) -> None:
         store = self._store()

@@ -1,20 +1,34 @@
-"""Feed storage that never leaves a half-written feed file where a finished one is expected.
+"""Feed storage that never leaves a half-written feed where a finished one is expected.
 
-Scrapy's file storage writes straight into the target file, so a crawl killed mid-way leaves
-a truncated feed that looks finished. This storage writes ``<feed>.part``, and when the feed
-is closed flushes and fsyncs it, renames it into place (atomic on POSIX), fsyncs the folder,
-and only then records its articles as exported in the cross-run state. Registered for plain
-paths and ``file://`` URIs, so ``-O siasa.jsonl`` and ``-o`` use it.
+Scrapy's file storage writes straight into the target file, so a crawl killed mid-way leaves a
+truncated feed that looks finished. Here a regular file is written as ``<feed>.part``; when the
+feed is closed it is flushed, fsynced, renamed into place (atomic on POSIX), the folder fsynced,
+and only then are its articles recorded as exported in the ledger.
+
+- The ``.part`` file is locked (``flock``) while a run writes it: a second run that would write
+  the same feed path refuses to start (exit 2, before any request) instead of sharing the file.
+- A target that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO, a terminal, and a
+  symlink to one) or ``stdout:`` is written in place, never renamed over; a symlink to a regular
+  file is followed, and its target replaced atomically. A copy of what was written is spooled so
+  that the articles in it can be recorded as exported.
+- A storage fault (read-only folder, full disk, bad URI) is reported by the ledger owner as one
+  line; the unfinished feed is discarded (its ``.part`` removed) and nothing in it is exported.
+
+Registered for plain paths, ``file://`` URIs and ``stdout:``, so ``-O``/``-o`` use it.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import fcntl
 import io
-import json
 import logging
 import os
 import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +38,8 @@ from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from dwnews.state import ArticleState, articles_in_feed, state_for
+from dwnews.incremental import LedgerOwner
+from dwnews.ledger import FeedBusyError, StorageError, short_ids_in_feed
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +52,51 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fault(error: OSError, path: Path | str) -> StorageError:
+    return StorageError(error.filename or path, error.strerror or str(error))
+
+
+class _Tee(io.RawIOBase):
+    """Writes to a target written in place and to a spool the feed's short ids are read from."""
+
+    def __init__(self, target: IO[bytes], spool: IO[bytes]) -> None:
+        super().__init__()
+        self.target = target
+        self.spool = spool
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.target.write(chunk)
+        self.spool.write(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        if not self.closed:
+            self.target.flush()
+            self.spool.flush()
+
+    def close(self) -> None:
+        pass  # the storage closes target and spool itself, after reading the spool
+
+
 class AtomicFileFeedStorage(FileFeedStorage):
-    """A local feed file written as ``.part`` and renamed into place when complete."""
+    """A local feed: ``.part`` renamed into place when complete, or in place for non-files."""
 
     def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None) -> None:
         super().__init__(uri, feed_options=feed_options)
         self.crawler = crawler
         self.format = str((feed_options or {}).get("format", "jsonlines"))
         self.target = Path(self.path).absolute()
-        self.part = self.target.with_name(self.target.name + ".part")
+        self.part: Path | None = None
+        self.in_place = False
+        self._lock_fd: int | None = None
+        self._prepared = False
+        self._spool: IO[bytes] | None = None
+        self._direct: IO[bytes] | None = None
+        self.failed = False
 
     @classmethod
     def from_crawler(
@@ -53,20 +104,183 @@ class AtomicFileFeedStorage(FileFeedStorage):
     ) -> AtomicFileFeedStorage:
         return cls(uri, feed_options=feed_options, crawler=crawler)
 
-    def _state(self) -> ArticleState | None:
-        return state_for(self.crawler) if self.crawler is not None else None
+    def _owner(self) -> LedgerOwner | None:
+        return LedgerOwner.of(self.crawler) if self.crawler is not None else None
+
+    def _ledger(self) -> Any:
+        owner = self._owner()
+        return owner.ledger if owner is not None else None
+
+    # ----- opening ---------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Check and lock the target before the crawl writes to it.
+
+        Raises :class:`StorageError` (cannot be written) or :class:`FeedBusyError` (another run has it).
+        """
+        if self._prepared:
+            return
+        real = Path(os.path.realpath(self.target))
+        try:
+            mode = real.stat().st_mode if real.exists() else None
+            if mode is not None and not stat.S_ISREG(mode):
+                self.in_place = True  # a device, a pipe, a terminal: written where it is
+                self.target = real
+            else:
+                self.target = real  # a symlink to a regular file is followed, never replaced
+                self.part = real.with_name(real.name + ".part")
+                real.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.part, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    raise FeedBusyError(
+                        f"{self.target} is being written by another run (its {self.part.name} is locked)"
+                    ) from None
+                self._lock_fd = fd
+        except OSError as error:
+            raise _fault(error, self.target) from None
+        ledger = self._ledger()
+        if ledger is not None:
+            ledger.feed_opened(self.target, self.part, self.format)
+        self._prepared = True
 
     def open(self, spider: Spider) -> IO[bytes]:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        if self.write_mode == "ab" and self.target.exists():
-            shutil.copyfile(self.target, self.part)  # append: the finished part holds old + new
-        state = self._state()
-        if state is not None:
-            state.feed_opened(self.target, self.part, self.format)
-        return self.part.open(self.write_mode)
+        try:
+            self.prepare()
+            if self.in_place:
+                self._direct = self._open_in_place()
+                self._spool = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in store()/discard()
+                return _Tee(self._direct, self._spool)  # type: ignore[return-value]
+            assert self.part is not None and self._lock_fd is not None
+            os.ftruncate(self._lock_fd, 0)
+            if self.write_mode == "ab" and self.target.exists():
+                shutil.copyfile(self.target, self.part)  # append: the finished part holds old + new
+            return self.part.open(self.write_mode)
+        except OSError as error:
+            return self._failed(_fault(error, self.part or self.target))
+        except (StorageError, FeedBusyError) as error:
+            return self._failed(error)
+
+    def _open_in_place(self) -> IO[bytes]:
+        return self.target.open(self.write_mode)
+
+    def _failed(self, error: StorageError | FeedBusyError) -> IO[bytes]:
+        """Report the fault; the exporter writes into a sink that is never stored."""
+        owner = self._owner()
+        if owner is not None:
+            if isinstance(error, FeedBusyError):
+                owner.refuse(str(error))
+            else:
+                owner.fault(error)
+        self.failed = True
+        return io.BytesIO()
+
+    # ----- closing ---------------------------------------------------------------------------------
+
+    def store(self, file: IO[bytes]) -> None:
+        if self.failed:
+            return
+        owner = self._owner()
+        if owner is not None and owner.stopped:
+            self.discard(file)
+            return
+        try:
+            if self.in_place:
+                self._store_in_place(file)
+            else:
+                self._store_atomically(file)
+        except OSError as error:
+            fault = _fault(error, self.part or self.target)
+            self.discard(file)
+            if owner is not None:
+                owner.fault(fault)
+            raise fault from None
+        except StorageError as fault:
+            self.discard(file)
+            if owner is not None:
+                owner.fault(fault)
+            raise
+        finally:
+            self._unlock()
+
+    def _short_ids(self, path: Path) -> list[str]:
+        try:
+            return short_ids_in_feed(path, self.format)
+        except ValueError as error:
+            logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
+            return []
+
+    def _store_atomically(self, file: IO[bytes]) -> None:
+        assert self.part is not None
+        file.flush()
+        os.fsync(file.fileno())
+        file.close()
+        ledger = self._ledger()
+        short_ids = self._short_ids(self.part) if ledger is not None else []
+        if ledger is not None:
+            accepted = ledger.fence(self.target, short_ids)
+            if len(accepted) < len(short_ids):
+                self._keep_only(accepted)
+                logger.warning(
+                    "%d articles of %s were taken over by another worker and left out of it",
+                    len(short_ids) - len(accepted),
+                    self.target,
+                )
+                short_ids = [s for s in short_ids if s in accepted]
+        os.replace(self.part, self.target)
+        _fsync_dir(self.target.parent)
+        if ledger is not None:
+            ledger.feed_stored(self.target, short_ids)
+
+    def _store_in_place(self, file: IO[bytes]) -> None:
+        assert self._direct is not None and self._spool is not None
+        file.flush()
+        with contextlib.suppress(OSError):  # pipes, terminals and devices may refuse fsync
+            os.fsync(self._direct.fileno())
+        self._direct.close()
+        ledger = self._ledger()
+        if ledger is not None:
+            self._spool.seek(0)
+            with tempfile.NamedTemporaryFile() as copy:
+                shutil.copyfileobj(self._spool, copy)
+                copy.flush()
+                short_ids = self._short_ids(Path(copy.name))
+            accepted = ledger.fence(self.target, short_ids)
+            ledger.feed_stored(self.target, [s for s in short_ids if s in accepted])
+        self._spool.close()
+
+    def discard(self, file: IO[bytes] | None) -> None:
+        """Drop an unfinished feed: its part file is removed, nothing in it is exported."""
+        with contextlib.suppress(Exception):
+            if file is not None:
+                file.close()
+        for handle in (self._direct, self._spool):
+            with contextlib.suppress(Exception):
+                if handle is not None:
+                    handle.close()
+        if self.part is not None and self._lock_fd is not None:  # never another run's part
+            with contextlib.suppress(OSError):
+                self.part.unlink()
+        with contextlib.suppress(Exception):
+            ledger = self._ledger()
+            if ledger is not None and self._prepared:
+                ledger.feed_aborted(self.target)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     def _keep_only(self, short_ids: set[str]) -> None:
         """Rewrite the part file with the records of these short ids only (JSON Lines, JSON, CSV)."""
+        import csv
+        import json
+
+        assert self.part is not None
         if self.format in ("jsonlines", "jsonl", "jl"):
             data = b"".join(
                 line
@@ -91,30 +305,35 @@ class AtomicFileFeedStorage(FileFeedStorage):
             handle.flush()
             os.fsync(handle.fileno())
 
-    def store(self, file: IO[bytes]) -> None:
-        file.flush()
-        os.fsync(file.fileno())
-        file.close()
-        state = self._state()
-        exported: list[tuple[str, str | None]] = []
-        if state is not None:
-            try:
-                exported = articles_in_feed(self.part, self.format)
-            except ValueError as error:
-                logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
-            if hasattr(state, "fence"):  # distributed mode: keep only what no other worker took over
-                accepted = state.fence(self.target, exported)
-                if len(accepted) < len(exported):
-                    self._keep_only(accepted)
-                    logger.warning(
-                        "%d articles of %s were taken over by another worker and left out of it",
-                        len(exported) - len(accepted),
-                        self.target,
-                    )
-        os.replace(self.part, self.target)
-        _fsync_dir(self.target.parent)
-        if state is not None:
-            state.feed_stored(self.target, exported)
+
+class StdoutFeedStorage(AtomicFileFeedStorage):
+    """``stdout:``: written in place to the standard output, its articles recorded once written."""
+
+    def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None) -> None:
+        super().__init__("stdout.jsonl", feed_options=feed_options, crawler=crawler)
+        self.target = Path("/dev/stdout")
+        self.in_place = True
+
+    def prepare(self) -> None:
+        if not self._prepared:
+            ledger = self._ledger()
+            if ledger is not None:
+                ledger.feed_opened(Path(f"stdout:{os.getpid()}"), None, self.format)
+            self._prepared = True
+
+    def _open_in_place(self) -> IO[bytes]:
+        return os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+
+
+class _QuietStorageFaults(logging.Filter):
+    """Scrapy logs a failed feed store with a traceback; a storage fault was said in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, StorageError)
+
+
+_FILTER = _QuietStorageFaults()
 
 
 async def _finished(started: Deferred[Any]) -> None:
@@ -122,20 +341,74 @@ async def _finished(started: Deferred[Any]) -> None:
 
 
 class PromptBatchFeedExporter(FeedExporter):
-    """Scrapy's feed exporter, but a full batch is stored when it fills, not when the crawl ends.
+    """Scrapy's feed exporter, with the feeds checked at start and batches stored as they fill.
 
-    With ``FEED_EXPORT_BATCH_ITEM_COUNT`` Scrapy 2.15 starts a new file per batch but only
-    stores (closes) the finished ones at the end of the crawl, so a killed crawl loses every
-    batch. Storing each batch as it fills makes its articles count as exported at once: a
-    long crawl killed mid-way keeps all but its last, unfinished batch. Relies on the exporter's
-    private ``_pending_close_coros`` list (Scrapy pinned at 2.15.2; tests/test_incremental.py
-    checks the behaviour).
+    - When the spider opens, every feed URI is rendered and its target checked and locked: a bad
+      URI or an unwritable folder is a storage fault (exit 4), a feed another run is writing a
+      refusal (exit 2), both before any request.
+    - With ``FEED_EXPORT_BATCH_ITEM_COUNT`` Scrapy 2.15 starts a new file per batch but stores
+      the finished ones only when the crawl ends, so a killed crawl would lose every batch; here a
+      full batch is stored at once. This uses the exporter's private ``_pending_close_coros``
+      (Scrapy pinned at 2.15.2; ``tests/test_feeds.py`` fails if it changes).
+    - After a storage fault nothing more is written, and unfinished feeds are discarded.
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        logging.getLogger("scrapy.extensions.feedexport").addFilter(_FILTER)
+
+    def _owner(self) -> LedgerOwner:
+        return LedgerOwner.of(self.crawler)
+
+    def open_spider(self, spider: Spider) -> None:
+        owner = self._owner()
+        if owner.stopped:
+            return
+        try:
+            super().open_spider(spider)
+        except (KeyError, ValueError, TypeError) as error:
+            templates = ", ".join(self.feeds)
+            owner.fault(StorageError(templates, f"bad feed URI ({type(error).__name__}: {error})"))
+            self.slots = []
+            return
+        for slot in self.slots:
+            storage = slot.storage
+            if not isinstance(storage, AtomicFileFeedStorage):
+                continue
+            try:
+                storage.prepare()
+            except FeedBusyError as busy:
+                owner.refuse(str(busy))
+            except StorageError as fault:
+                owner.fault(fault)
+            if owner.stopped:
+                break
+        if owner.stopped:
+            self._discard_all()
+
+    def _discard_all(self) -> None:
+        for slot in self.slots:
+            if isinstance(slot.storage, AtomicFileFeedStorage):
+                slot.storage.discard(slot.file if getattr(slot, "_fileloaded", False) else None)
+        self.slots = []
+
     def item_scraped(self, item: Any, spider: Spider) -> None:
-        pending = self._pending_close_coros
+        if self._owner().stopped:
+            return
+        pending: list[Coroutine[Any, Any, None]] = self._pending_close_coros
         before = len(pending)
-        super().item_scraped(item, spider)
+        try:
+            super().item_scraped(item, spider)
+        except OSError as error:  # writing the record (a full disk): the feeds are not finished
+            where = error.filename or ", ".join(str(getattr(slot.storage, "part", slot.uri)) for slot in self.slots)
+            self._owner().fault(StorageError(where, error.strerror or str(error)))
+            self._discard_all()
+            return
         for index in range(before, len(pending)):
             started = deferred_from_coro(pending[index])  # runs now, up to its first wait
             pending[index] = _finished(started)  # still awaited when the spider closes
+
+    async def close_spider(self, spider: Spider) -> None:
+        if self._owner().stopped:
+            self._discard_all()
+        await super().close_spider(spider)

@@ -22,6 +22,10 @@ from scrapy.statscollectors import StatsCollector
 logger = logging.getLogger(__name__)
 
 UNHEALTHY_STAT = "dwnews/health/unhealthy"
+ERRORS_STAT = "dwnews/errors"
+STORAGE_FAULT_STAT = "dwnews/storage/fault"  # set by dwnews.incremental.LedgerOwner
+# the fields whose absence on a page means DW's markup changed (the item's CORE_FIELDS, whose
+# short_id the page derives from content_id)
 CORE_FIELDS = ("title", "body", "published", "content_id")
 
 
@@ -83,6 +87,9 @@ def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics
                     f"{missing} of {parsed} articles have no {name} "
                     f"({missing / parsed:.0%} > {limits.max_missing_share:.0%}: has DW's markup changed?)"
                 )
+    errors = _sum(stats, f"{ERRORS_STAT}/")
+    if errors:
+        problems.append(f"{errors} unhandled errors in callbacks or pipelines (see the log)")
     kept = int(stats.get("dwnews/politics/kept", 0))
     not_politics = int(stats.get("dwnews/politics/dropped/not_politics", 0))
     if spider == "politics" and parsed >= limits.min_articles and kept == 0 and not_politics == parsed:
@@ -100,6 +107,14 @@ class HealthCheck:
         self.stats = stats
         self.limits = limits
 
+    def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
+        """An unhandled exception in a callback: counted, and the crawl is not healthy."""
+        self.stats.inc_value(f"{ERRORS_STAT}/callback/{type(failure.value).__name__}")
+
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        """An unhandled exception in an item pipeline (not a DropItem): counted, not healthy."""
+        self.stats.inc_value(f"{ERRORS_STAT}/pipeline/{type(failure.value).__name__}")
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HealthCheck:
         if not crawler.settings.getbool("DWNEWS_HEALTH_CHECKS", True):
@@ -107,10 +122,14 @@ class HealthCheck:
         assert crawler.stats is not None
         check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))
         crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(check.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(check.item_error, signal=signals.item_error)
         return check
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         problems = assess(self.stats.get_stats(), self.limits, spider=spider.name)
+        if self.stats.get_value(STORAGE_FAULT_STAT):
+            problems.append("it stopped on a storage fault (said above)")
         if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
             problems.append(f"the crawl ended early ({reason})")
         if problems:

@@ -64,7 +64,8 @@ class Fault:
     (a body shorter than its Content-Length), ``bad_gzip`` (gzip that is not), ``charset`` (the page
     encoded as ``body_charset`` but labelled ``label_charset``), ``huge`` (``size_mb`` of page),
     ``redirect_loop``, ``redirect_offsite`` (to another host), ``content_type`` (a PDF or image
-    instead of the page), ``transform`` (the page passed through ``transform``).
+    instead of the page), ``transform`` (the page passed through ``transform``), ``block`` (answer
+    once ``release`` is set, or after ``seconds``: a test holds a crawl mid-way while it checks).
     ``times``: misbehave that many times, then answer normally (None: always).
     """
 
@@ -78,6 +79,7 @@ class Fault:
     size_mb: int = 30
     content_type: str = "application/pdf"
     transform: Callable[[str], str] | None = None
+    release: threading.Event | None = None
 
 
 class SyntheticSite:
@@ -328,6 +330,9 @@ class MirrorServer:
                     self._send(fault.status, html, b"<html><body>error</body></html>", send_body, **extra)
                 elif fault.kind == "hang":
                     time.sleep(fault.seconds)
+                    return False
+                elif fault.kind == "block":
+                    (fault.release or threading.Event()).wait(fault.seconds)
                     return False
                 elif fault.kind in ("reset", "truncate"):
                     self.send_response(200)

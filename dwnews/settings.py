@@ -18,13 +18,20 @@ COMMANDS_MODULE = "dwnews.commands"
 # its host only, so the same spiders crawl www.dw.com or a mirror (the tests' loopback copy).
 DWNEWS_BASE_URL = "https://www.dw.com"
 
-# Where cross-run state lives (dedup store, failure lists). Relative to the working directory.
+# Where cross-run state lives: the article ledger (articles.sqlite3: what was exported, with the
+# records themselves, what was skipped, what failed). Relative to the working directory.
 DWNEWS_STATE_DIR = ".scrapy/dwnews"
 
 # Incremental crawls: remember exported (and skipped non-politics) articles in an SQLite file in
 # DWNEWS_STATE_DIR and skip them, before downloading, on later runs. False: export everything,
 # neither reading nor writing the state.
 DWNEWS_INCREMENTAL = True
+
+# An article that failed for good (404, 5xx after retries, not HTML, ...) is requested again by the
+# next runs of the politics spider until it succeeds or has failed this many runs (then it is given
+# up: counted as dwnews/failures/given_up, listed by `python3 -m dwnews.state failures`).
+DWNEWS_RETRY_FAILED = True
+DWNEWS_MAX_FAILURES = 5
 
 # The Kiswahili home page, where the politics crawl starts (a path on DWNEWS_BASE_URL).
 DWNEWS_HOME_PATH = "/sw/idhaa-ya-kiswahili/s-11588"
@@ -66,6 +73,8 @@ DWNEWS_HEALTH_MAX_MISSING_SHARE = 0.2
 DWNEWS_HEALTH_MIN_ARTICLES = 5
 
 EXTENSIONS = {
+    # Owns the article ledger (before the feed exporter, which asks it): storage faults exit 4.
+    "dwnews.incremental.LedgerOwner": -100,
     "dwnews.health.HealthCheck": 400,
     "dwnews.extensions.StatsFile": 500,
     # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.
@@ -126,6 +135,9 @@ DOWNLOADER_MIDDLEWARES = {
     # runs on responses before RedirectMiddleware (600): an off-site redirect fails the page
     "dwnews.middlewares.OffsiteRedirectMiddleware": 650,
 }
+# Claims article requests in the ledger before download (closest to the spider: it sees what the
+# spider yields first), and reads the spider's verdict on each article page.
+SPIDER_MIDDLEWARES = {"dwnews.incremental.IncrementalMiddleware": 950}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -140,6 +152,8 @@ ITEM_PIPELINES = {
     "dwnews.pipelines.CleanTextPipeline": 50,
     "dwnews.pipelines.RequiredFieldsPipeline": 100,
     "dwnews.pipelines.RunDedupPipeline": 200,
+    # last: the record, as exported, is staged in the ledger (kept there once its feed is stored)
+    "dwnews.incremental.StageRecordPipeline": 900,
 }
 
 # Without -O/-o (and no FEEDS) a crawl writes one JSON Lines file per run, named with the spider
@@ -153,5 +167,6 @@ FEED_EXPORTERS = {"csv": "dwnews.exporters.SpreadsheetCsvItemExporter"}
 FEED_STORAGES = {
     "": "dwnews.feeds.AtomicFileFeedStorage",
     "file": "dwnews.feeds.AtomicFileFeedStorage",
+    "stdout": "dwnews.feeds.StdoutFeedStorage",
 }
 LOG_LEVEL = "INFO"

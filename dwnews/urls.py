@@ -16,10 +16,40 @@ _BASE62_INDEX = {ch: i for i, ch in enumerate(BASE62_ALPHABET)}
 
 SHORT_URL_PREFIX = "https://p.dw.com/p/"
 
+# The content ids this package accepts. DW's are positive and today about 8 digits; the bound is
+# far above that yet safe everywhere an id goes: SQLite stores it as an INTEGER (at most 2**63 - 1,
+# a bigger one fails at insert time) and JSON consumers (JavaScript, jq) read numbers as doubles,
+# exact only up to 2**53 - 1. A link with an id outside 1..MAX_CONTENT_ID is not an article link.
+MIN_CONTENT_ID = 1
+MAX_CONTENT_ID = 2**53 - 1
+# Digits of MAX_CONTENT_ID in base 10 and base 62: longer strings (leading zeros aside) are out of
+# range without converting them (int() refuses strings of more than 4300 digits).
+_MAX_ID_DIGITS = len(str(MAX_CONTENT_ID))
+_MAX_SHORT_ID_CHARS = 9
+
 # /<lang>/<slug...>/<kind>-<digits>; the slug is cosmetic on dw.com (it may hold several
 # segments, e.g. legacy "/en/top-stories/germany/s-1432").
-_PATH_RE = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:(?P<slug>.+)/)?(?P<kind>[a-z]+)-(?P<id>\d+)/?$")
+_PATH_RE = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:(?P<slug>.+)/)?(?P<kind>[a-z]+)-(?P<id>[0-9]+)/?$")
 _SHORT_ID_RE = re.compile(r"p\.dw\.com/p/([0-9A-Za-z]+)")
+
+
+def valid_content_id(content_id: int) -> bool:
+    """True for a content id this package can store and export: 1..MAX_CONTENT_ID."""
+    return MIN_CONTENT_ID <= content_id <= MAX_CONTENT_ID
+
+
+def _content_id_from_digits(digits: str) -> int | None:
+    """The content id an ASCII digit string states, or None when it is out of range."""
+    significant = digits.lstrip("0")
+    if not digits.isascii() or not digits.isdigit() or len(significant) > _MAX_ID_DIGITS:
+        return None
+    value = int(digits)
+    return value if valid_content_id(value) else None
+
+
+def content_id_from_text(text: str | None) -> int | None:
+    """A content id written as decimal digits (``dwsyn:contentID``), or None when not 1..MAX_CONTENT_ID."""
+    return _content_id_from_digits(text.strip()) if text else None
 
 
 def content_id_to_short_id(content_id: int) -> str:
@@ -34,15 +64,22 @@ def content_id_to_short_id(content_id: int) -> str:
 
 
 def short_id_to_content_id(short_id: str) -> int:
-    """Return the content id of a DW short id: "4WK2B" -> 66808855."""
+    """Return the content id of a DW short id: "4WK2B" -> 66808855.
+
+    Raises ValueError for a string that is not base 62 or states an id outside 1..MAX_CONTENT_ID.
+    """
     if not short_id:
         raise ValueError("empty short id")
+    if len(short_id.lstrip("0")) > _MAX_SHORT_ID_CHARS:
+        raise ValueError(f"short id out of range: {short_id[:20]!r}")
     value = 0
     for ch in short_id:
         try:
             value = value * 62 + _BASE62_INDEX[ch]
         except KeyError:
             raise ValueError(f"not a base-62 short id: {short_id!r}") from None
+    if not valid_content_id(value):
+        raise ValueError(f"short id out of range: {short_id!r}")
     return value
 
 
@@ -52,9 +89,18 @@ def short_url(short_id: str) -> str:
 
 
 def short_id_from_text(text: str) -> str | None:
-    """Find the short id in text holding a ``p.dw.com/p/<id>`` link (share URLs too)."""
+    """Find the short id in text holding a ``p.dw.com/p/<id>`` link (share URLs too).
+
+    None also when the short id states a content id outside 1..MAX_CONTENT_ID.
+    """
     match = _SHORT_ID_RE.search(text)
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    try:
+        short_id_to_content_id(match.group(1))
+    except ValueError:
+        return None
+    return match.group(1)
 
 
 @dataclass(frozen=True)
@@ -81,22 +127,59 @@ def parse_path(url: str) -> DwPath | None:
     Only kind ``a`` is an article; ``video``, ``audio``, ``av``, ``live``, ``g`` (gallery), ``t``
     (topic), ``s`` (section), ``person`` and ``program`` pages are not.
     """
-    path = urlsplit(url).path
-    match = _PATH_RE.match(path)
+    match = _match_path(url)
     if match is None:
+        return None
+    content_id = _content_id_from_digits(match.group("id"))
+    if content_id is None:
         return None
     return DwPath(
         language=match.group("lang"),
         kind=match.group("kind"),
-        content_id=int(match.group("id")),
+        content_id=content_id,
         slug=match.group("slug") or "",
     )
+
+
+def _match_path(url: str) -> re.Match[str] | None:
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # e.g. "http://[::1/...": an unbalanced IPv6 bracket
+        return None
+    return _PATH_RE.match(path)
+
+
+def has_bad_content_id(url: str) -> bool:
+    """True for a ``/<lang>/<slug>/<kind>-<id>`` URL whose id is outside 1..MAX_CONTENT_ID.
+
+    :func:`parse_path` gives None for these; this tells them from URLs of other shapes.
+    """
+    match = _match_path(url)
+    return match is not None and _content_id_from_digits(match.group("id")) is None
+
+
+def usable_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host that can be split and requested as it is.
+
+    False for relative URLs, other schemes, control characters, unbalanced IPv6 brackets and bad
+    ports: a request for any of these would fail, taking the rest of the page's links with it.
+    False too with U+FFFD in it: a character was lost on the way (a NUL, an undecodable byte).
+    """
+    if not url or "\ufffd" in url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0..65535
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def article_id(url: str, language: str | None = None) -> int | None:
     """Content id of an article link (any slug, query or fragment), or None.
 
-    With ``language`` set, only links of that edition count (``/sw/...``).
+    With ``language`` set, only links of that edition count (``/sw/...``). None too for an id
+    outside 1..MAX_CONTENT_ID (``a-0``, ``a-9223372036854775808``): see MAX_CONTENT_ID.
     """
     parsed = parse_path(url)
     if parsed is None or not parsed.is_article:

@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,15 @@ def mirror() -> Iterator[MirrorServer]:
     """The bundled mirror (tests/site) served on 127.0.0.1, with its own request log."""
     with MirrorServer(SITE) as server:
         yield server
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 120, what: str = "progress") -> None:
+    """Wait for progress (a file, a request the mirror saw), polling; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {timeout} s")
+        time.sleep(0.02)
 
 
 @dataclass

@@ -47,3 +47,39 @@ def test_unknown_page_language_does_not_break_text_dates() -> None:
         parse_text_date("14 Septemba 2023", "ie") is None or parse_text_date("14 Septemba 2023", "ie") == "2023-09-14"
     )
     assert parse_text_date("no date here", "zz") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # not representable in UTC: astimezone raised OverflowError
+        ("9999-12-31T23:59:59-23:59", None),
+        ("0001-01-01T00:00:00+05:00", None),
+        # the same moments where UTC stays in years 1..9999
+        ("9999-12-31T23:59:59+23:59", "9999-12-31T00:00:59Z"),
+        ("0001-01-01T23:00:00+05:00", "0001-01-01T18:00:00Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59Z"),
+        # years before 1000 keep four digits (strftime("%Y") gave "999-...")
+        ("0999-01-01T00:00:00Z", "0999-01-01T00:00:00Z"),
+        ("0999-01-01", "0999-01-01"),
+        ("01.01.0999", "0999-01-01"),
+        # malformed
+        ("banana", None),
+        ("2024-13-45", None),
+        ("2024-02-30T10:00:00Z", None),
+        ("0000-01-01", None),
+        ("2024-03-27T16:02:37Z\x00", None),  # fromisoformat stopped at the NUL and took the date
+        ("2024-03-27\x00", None),
+        ("\u0662\u0668.04.2023", None),  # Arabic-Indic digits: not DW's
+        ("2024-03-27T16:02:37+99:00", None),
+        ("2024-06-30T23:59:60Z", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_iso_utc_out_of_range_and_malformed(raw: str, expected: str | None) -> None:
+    assert iso_utc(raw) == expected
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999 Septemba 2023", "14 Septemba 99999999999"])
+def test_text_dates_with_huge_numbers(text: str) -> None:
+    assert parse_text_date(text) is None

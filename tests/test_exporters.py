@@ -10,8 +10,8 @@ from pathlib import Path
 from dwnews.exporters import CSV_COLUMNS, LIST_SEPARATOR, SpreadsheetCsvItemExporter
 from dwnews.feeds import AtomicFileFeedStorage
 from dwnews.items import Article
+from dwnews.ledger import short_ids_in_feed
 from dwnews.mirror import MirrorServer
-from dwnews.state import short_ids_in_feed
 from tests.conftest import run_crawl
 
 
@@ -105,7 +105,9 @@ def test_a_fenced_feed_keeps_only_the_accepted_articles_in_every_format(tmp_path
     for fmt, exporter_cls in (("jsonlines", None), ("json", None), ("csv", SpreadsheetCsvItemExporter)):
         target = tmp_path / f"feed.{fmt}"
         storage = AtomicFileFeedStorage(str(target), feed_options={"format": fmt, "overwrite": True})
+        storage.prepare()  # locks the .part (no crawler: no ledger)
         part = storage.part
+        assert part is not None
         if exporter_cls is not None:
             with part.open("wb") as handle:
                 exporter = exporter_cls(handle, encoding="utf-8")

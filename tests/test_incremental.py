@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dwnews.ledger import SqliteLedger
 from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
-from dwnews.state import ArticleState
 from tests.conftest import SITE, crawl_args, read_result, run_crawl
 from tests.test_crawl import ALL_POLITICS_PAGES, MISSING, POLITICS
 
@@ -52,7 +52,7 @@ def test_second_run_exports_nothing_and_downloads_no_article(mirror: MirrorServe
     assert {i["content_id"] for i in third.items} == POLITICS
 
     # Forget one article: the next run exports that one only.
-    store = ArticleState(state, run_id="test")
+    store = SqliteLedger(state, run_id="test")
     assert store.forget(["4WK2B"]) == 1
     fourth = run_crawl(mirror.base_url, "politics", tmp_path / "4", *FAST, state_dir=state)
     assert [i["short_id"] for i in fourth.items] == ["4WK2B"]
@@ -89,7 +89,7 @@ def test_concurrent_crawls_sharing_a_state_dir_export_each_article_once(tmp_path
     # the runs really overlapped: one saw another's live claims, or both exported
     claimed_elsewhere = sum(r.stat("dwnews/incremental/skipped/claimed_elsewhere") for r in results)
     assert claimed_elsewhere > 0 or sum(1 for r in results if r.items) >= 2
-    assert ArticleState(tmp_path / "state", run_id="check").counts()["exported"] == len(politics_ids(site))
+    assert SqliteLedger(tmp_path / "state", read_only=True).counts()["exported"] == len(politics_ids(site))
 
 
 @pytest.mark.parametrize("seed", [20261130])

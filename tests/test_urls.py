@@ -74,3 +74,89 @@ def test_strip_tracking_and_site_urls() -> None:
     assert urls.same_site("http://127.0.0.1:8000/sw/x/a-1", "http://127.0.0.1:8000")
     assert not urls.same_site("https://www.youtube.com/dwkiswahili", "http://127.0.0.1:8000")
     assert not urls.same_site("http://127.0.0.1:9999/sw/x/a-1", "http://127.0.0.1:8000")
+
+
+# Content ids are positive and at most 2**53 - 1: SQLite INTEGER holds 2**63 - 1, JSON readers
+# (doubles) are exact to 2**53 - 1. A link with any other id is not an article link.
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/sw/x/a-1", 1),
+        ("/sw/x/a-9007199254740991", 2**53 - 1),
+        ("/sw/x/a-000066808855", 66808855),  # leading zeros do not count towards the bound
+        ("/sw/x/a-0", None),
+        ("/sw/x/a-000", None),
+        ("/sw/x/a-9007199254740992", None),  # 2**53
+        ("/sw/x/a-9223372036854775807", None),  # SQLite's largest INTEGER
+        ("/sw/x/a-9223372036854775808", None),  # 2**63: SQLite raised OverflowError on insert
+        ("/sw/x/a-" + "9" * 5000, None),  # int() raised ValueError (more than 4300 digits)
+        ("/sw/x/a-\u0661\u0662", None),  # Arabic-Indic digits: int() reads 12, DW never writes them
+        ("http://[::1/sw/x/a-66808855", None),  # urlsplit raised ValueError (Invalid IPv6 URL)
+    ],
+)
+def test_article_id_bounds(url: str, expected: int | None) -> None:
+    assert urls.article_id(url) == expected
+
+
+def test_parse_path_bounds_and_bad_id_classification() -> None:
+    assert urls.parse_path("/sw/x/s-0") is None
+    assert urls.parse_path("/sw/x/s-12756") == urls.DwPath("sw", "s", 12756, "x")
+    assert urls.has_bad_content_id("/sw/x/a-0")
+    assert urls.has_bad_content_id("/sw/x/video-9223372036854775808")
+    assert not urls.has_bad_content_id("/sw/x/a-66808855")
+    assert not urls.has_bad_content_id("/sw/")
+    assert not urls.has_bad_content_id("http://[::1/sw/x/a-0")
+
+
+def test_short_ids_keep_to_the_content_id_bounds() -> None:
+    assert urls.MAX_CONTENT_ID == 2**53 - 1
+    longest = urls.content_id_to_short_id(urls.MAX_CONTENT_ID)
+    assert len(longest) == 9
+    assert urls.short_id_to_content_id(longest) == urls.MAX_CONTENT_ID
+    assert urls.short_id_to_content_id("00004WK2B") == 66808855
+    beyond = urls.content_id_to_short_id(urls.MAX_CONTENT_ID + 1)
+    for bad in (beyond, "0", "zzzzzzzzzzzzzzzzzzzz", "z" * 5000):
+        with pytest.raises(ValueError):
+            urls.short_id_to_content_id(bad)
+    assert urls.short_id_from_text(f"https://p.dw.com/p/{longest}") == longest
+    assert urls.short_id_from_text(f"https://p.dw.com/p/{beyond}") is None
+    assert urls.short_id_from_text("https://p.dw.com/p/0") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("66808855", 66808855),
+        (" 66808855\n", 66808855),
+        ("9007199254740991", 2**53 - 1),
+        ("9007199254740992", None),
+        ("0", None),
+        ("-5", None),
+        ("12ab", None),
+        ("9" * 5000, None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_content_id_from_text(text: str | None, expected: int | None) -> None:
+    assert urls.content_id_from_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "usable"),
+    [
+        ("https://www.dw.com/sw/x/a-66808855?maca=sw-rss", True),
+        ("http://127.0.0.1:8000/sw/x/a-1", True),
+        ("/sw/x/a-1", False),
+        ("javascript:alert(1)", False),
+        ("https:///sw/x/a-1", False),
+        ("http://[::1/sw/x/a-1", False),
+        ("https://www.dw.com:99999/sw/x/a-1", False),
+        ("https://www.dw.com:abc/sw/x/a-1", False),
+        ("https://www.dw.com/sw/x/a-1\x00", False),
+        ("https://www.dw.com/sw/x/a-\ufffd1", False),
+        ("", False),
+    ],
+)
+def test_usable_url(url: str, usable: bool) -> None:
+    assert urls.usable_url(url) is usable

@@ -1,8 +1,10 @@
-"""``scrapy crawl`` that exits non-zero when the crawl was unhealthy.
+"""``scrapy crawl`` whose exit status tells the truth.
 
-Exit status: 0 healthy; 1 Scrapy could not start the crawl; 2 a bad spider argument or setting
-(see dwnews.spiders.base); ``DWNEWS_HEALTH_EXIT_CODE`` (3) the crawl ran but failed a health
-check (dwnews.health). Everything else is Scrapy's own ``crawl`` command.
+Exit status: 0 the crawl ran and was healthy; 1 Scrapy could not start the crawl; 2 a bad spider
+argument or setting (see dwnews.spiders.base), or another run is writing the same feed; 4 a
+storage fault (state dir unusable, database corrupt, feed not writable, disk full, bad feed URI);
+``DWNEWS_HEALTH_EXIT_CODE`` (3) the crawl ran but failed a health check (dwnews.health). Each is
+said in one ``dwnews:`` line. Everything else is Scrapy's own ``crawl`` command.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from dwnews.health import UNHEALTHY_STAT
+from dwnews.health import STORAGE_FAULT_STAT, UNHEALTHY_STAT
+from dwnews.incremental import REFUSED_STAT
+
+EXIT_REFUSED = 2
+EXIT_STORAGE_FAULT = 4
 
 
 class Command(ScrapyCrawlCommand):
@@ -23,7 +29,12 @@ class Command(ScrapyCrawlCommand):
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        stats = crawler.stats
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats is not None and crawler.stats.get_value(UNHEALTHY_STAT):
-            self.exitcode = crawler.settings.getint("DWNEWS_HEALTH_EXIT_CODE", 3)
+        elif stats is not None and stats.get_value(REFUSED_STAT):
+            self.exitcode = EXIT_REFUSED
+        elif stats is not None and stats.get_value(STORAGE_FAULT_STAT):
+            self.exitcode = EXIT_STORAGE_FAULT
+        elif stats is not None and stats.get_value(UNHEALTHY_STAT):
+            self.exitcode = crawler.settings.getint("DWNEWS_HEALTH_EXIT_CODE")

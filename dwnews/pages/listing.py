@@ -18,9 +18,11 @@ class ListingLinks:
 
     ``articles`` maps content id -> the first absolute URL seen for it (query and fragment
     dropped); ``sections`` are section URLs of the same edition; ``skipped`` counts links
-    that are not articles by kind (``video``, ``audio``, ``live``...), ``offsite`` those to
-    other hosts, ``other_language`` those to other DW editions; ``inline_scripts`` counts
-    inline scripts (a listing with none of its links in the HTML may build them with them).
+    that are not articles by kind (``video``, ``audio``, ``live``...), ``bad_url`` those that
+    cannot be resolved (``http://[::1``), ``bad_id`` those whose content id is outside
+    1..MAX_CONTENT_ID (``a-0``, see :mod:`dwnews.urls`); ``offsite`` counts those to other hosts,
+    ``other_language`` those to other DW editions; ``inline_scripts`` counts inline scripts (a
+    listing with none of its links in the HTML may build them with them).
     """
 
     articles: dict[int, str] = field(default_factory=dict)
@@ -52,13 +54,17 @@ class ListingPage:
             href = str(href).strip()
             if not href or href.startswith(("#", "mailto:", "javascript:")):
                 continue
-            absolute = urls.rebase(urljoin(self.url, href), self.base_url)
+            try:
+                absolute = urls.rebase(urljoin(self.url, href), self.base_url)
+            except ValueError:  # urlsplit: an unbalanced IPv6 bracket ("http://[::1/...")
+                found.skipped["bad_url"] += 1
+                continue
             if not urls.same_site(absolute, self.base_url):
                 found.offsite += 1
                 continue
             parsed = urls.parse_path(absolute)
             if parsed is None:
-                found.skipped["other"] += 1
+                found.skipped["bad_id" if urls.has_bad_content_id(absolute) else "other"] += 1
                 continue
             if parsed.language != self.language:
                 found.other_language += 1

@@ -11,7 +11,6 @@ import sys
 import zlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -23,16 +22,16 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from dwnews import distributed, rendering, urls
+from dwnews import distributed, incremental, rendering, urls
 from dwnews.encoding import decode_html
-from dwnews.failures import FailureLog
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
-from dwnews.state import state_for
 
 logger = logging.getLogger(__name__)
 
 
+#: the failure reason of a rendered request fetched again without Splash (not a failure for good)
+SPLASH_FALLBACK = "splash_fallback"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
@@ -192,9 +191,6 @@ class DwSpider(scrapy.Spider):
     def allowed_hosts(self) -> set[str]:
         return set(getattr(self, "allowed_domains", []) or [])
 
-    def failure_log(self) -> FailureLog:
-        return FailureLog(Path(self.settings.get("DWNEWS_STATE_DIR")))
-
     def site_url(self, path_or_url: str) -> str:
         return urls.site_url(self.base_url, path_or_url)
 
@@ -227,8 +223,12 @@ class DwSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"dwnews/{key}", count)
 
-    def article_request(self, url: str, content_id: int) -> Request:
-        return self.page_request(url, "article", self.parse_article, meta={"dwnews_content_id": content_id})
+    def article_request(self, url: str, content_id: int, source: str = "", lastmod: str | None = None) -> Request:
+        """The request of an article page; the incremental middleware claims it before download."""
+        meta: dict[str, Any] = {"dwnews_content_id": content_id, "dwnews_lastmod": lastmod}
+        if source:
+            meta["dwnews_source"] = source
+        return self.page_request(url, "article", self.parse_article, meta=meta)
 
     def read_article(self, response: Response) -> ArticlePage | None:
         """The page object of an article response, or None (counted and logged) if it is not HTML."""
@@ -237,7 +237,7 @@ class DwSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) or (mime and mime not in HTML_TYPES):
             self.inc("article/not_html")
             logger.warning("Not an HTML page at %s (%s)", response.url, content_type or "no Content-Type")
-            self.failure_log().record(response.url, "not_html", "article")
+            response.meta["dwnews_verdict"] = incremental.FAILED_PREFIX + "not_html"
             return None
         html, repaired = decode_html(response.body, response.encoding)
         if repaired:
@@ -283,9 +283,6 @@ class DwSpider(scrapy.Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         page_type = request.meta.get("dwnews_page", "page")
-        store = state_for(self.crawler)
-        if hasattr(store, "request_failed"):  # distributed mode: this worker's part in it is over
-            store.request_failed(request, distributed.fingerprinter(self.crawler)(request))
         if request.meta.get("dwnews_rendered") and self.splash_fallback:
             self.inc(f"splash/fallback/{page_type}")
             logger.warning("Splash failed on %s (%s); fetching it without rendering", request.url, failure.value)
@@ -294,6 +291,8 @@ class DwSpider(scrapy.Spider):
             plain.cb_kwargs.update(request.cb_kwargs)
             return [plain]
         reason = failure_reason(failure, request, self.allowed_hosts())
+        # the ledger's owner releases an article's claim and records the failure for a later run
+        self.crawler.signals.send_catch_log(incremental.request_failed, request=request, reason=reason)
         if reason == "robots_txt":
             # robots.txt said no: not a failure, and not to be tried again
             self.inc(f"not_fetched/{page_type}")
@@ -304,8 +303,4 @@ class DwSpider(scrapy.Spider):
             return []
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, request.url, reason)
-        self.failure_log().record(request.url, reason, page_type)
-        content_id = request.meta.get("dwnews_content_id")
-        if store is not None and content_id:
-            store.release(urls.content_id_to_short_id(int(content_id)))  # the next run tries again
         return []

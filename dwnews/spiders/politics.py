@@ -23,15 +23,14 @@ from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 
-from dwnews import state, urls
+from dwnews import incremental, urls
 from dwnews.items import Article
+from dwnews.ledger import in_range
 from dwnews.pages.feeds import Entry, FeedPage, SitemapPage
 from dwnews.pages.listing import ListingPage
 from dwnews.spiders.base import ArgumentError, DwSpider
-from dwnews.state import state_for
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +65,8 @@ class PoliticsSpider(DwSpider):
     def check_arguments(self) -> None:
         self.since_date = self._date("since", self.since)
         self.until_date = self._date("until", self.until)
+        self.since_day = self.since_date.isoformat() if self.since_date else None
+        self.until_day = self.until_date.isoformat() if self.until_date else None
         if self.since_date and self.until_date and self.until_date < self.since_date:
             raise ArgumentError(f"until={self.until}: is before since={self.since}")
         self.section_url = self._section_url(str(self.section).strip()) if self.section is not None else None
@@ -153,21 +154,15 @@ class PoliticsSpider(DwSpider):
         if "feed" in self.sources:
             for url in self.feed_urls:
                 yield self.source_request(url, "feed", self.parse_feed)
-        yield from self.retry_failures()
 
-    def retry_failures(self) -> Iterable[Request]:
-        """Articles that failed for good in earlier runs (DWNEWS_STATE_DIR/failures.jsonl), again."""
-        log = self.failure_log()
-        entries = [e for e in log.take_over() if e.get("page") == "article"]
-        if entries:
-            logger.info("Retrying %d articles that failed in earlier runs", len(entries))
-
-            def done(spider: Any, reason: str) -> None:
-                if reason == "finished":
-                    log.retried()
-
-            self.crawler.signals.connect(done, signal=signals.spider_closed, weak=False)
-        yield from self.article_requests("failures", [Entry(url=str(e["url"])) for e in entries])
+    def retry_request(self, short_id: str, path: str) -> Request | None:
+        """The request of an article that failed in an earlier run (the ledger keeps its path)."""
+        content_id = urls.article_id(path, language=self.language)
+        if content_id is None or urls.content_id_to_short_id(content_id) != short_id:
+            return None
+        self.inc("source/failures/found")
+        self.seen_ids.add(content_id)
+        return self.article_request(self.site_url(path), content_id, source="failures")
 
     def listing_request(self, url: str, follow_sections: bool) -> Request:
         return self.page_request(
@@ -263,7 +258,7 @@ class PoliticsSpider(DwSpider):
             return
         if source != "sitemap-index":  # an index of a source's pages (e.g. article sitemap by month)
             for entry in entries:
-                if self.since_date and entry.modified and entry.modified[:10] < self.since_date.isoformat():
+                if entry.modified and not in_range(entry.modified, self.since_day, None):
                     self.inc(f"source/{source}/dropped/sitemap_before_since")
                     continue
                 yield self.source_request(urls.rebase(entry.url, self.base_url), source, self.parse_sitemap, depth + 1)
@@ -301,71 +296,60 @@ class PoliticsSpider(DwSpider):
     # ----- articles -----------------------------------------------------------------------------
 
     def article_requests(self, source: str, entries: list[Entry]) -> Iterable[Request]:
-        """Requests for the new articles among a source's links; everything else counted."""
-        fresh: dict[int, tuple[str, str | None]] = {}
+        """Requests for the articles among a source's links, once per crawl; the rest counted.
+
+        The incremental middleware then drops, before download, those the ledger knows. One
+        unusable entry is counted and logged, and costs only itself.
+        """
         for entry in entries:
-            url = urls.strip_tracking(urls.rebase(entry.url, self.base_url))
-            content_id = urls.article_id(url, language=self.language)
-            if content_id is None:
-                self.inc(f"source/{source}/dropped/not_an_article")
+            try:
+                request = self._article_request(source, entry)
+            except Exception as error:  # one bad entry never loses its page's other links
+                self.inc(f"source/{source}/dropped/bad_entry")
+                logger.warning("Bad %s entry %r: %s: %s", source, entry.url[:200], type(error).__name__, error)
                 continue
-            self.inc(f"source/{source}/found")
-            reason = self._out_of_range(entry)
-            if reason:
-                self.inc(f"source/{source}/dropped/{reason}")
-                continue
-            if content_id in self.seen_ids or content_id in fresh:
-                self.inc(f"source/{source}/duplicate")
-                if source == "sections":
-                    self.inc("listing/article_already_requested")
-                continue
-            fresh[content_id] = (url, entry.modified or entry.published)
-        answers = self.claim(fresh)
-        self.seen_ids.update(fresh)
-        for content_id, (url, _) in fresh.items():
-            answer = answers.get(content_id, state.NEW)
-            if answer not in (state.NEW, state.REVISED):
-                self.inc(f"incremental/skipped/{answer}")
-                self.inc(f"source/{source}/known")
-                continue
-            self.inc(f"source/{source}/new")
-            request = self.article_request(url, content_id)
-            request.meta["dwnews_source"] = source
-            if answer == state.REVISED:
-                self.inc("incremental/revised")
-                request.meta["dwnews_revision"] = True
-            yield request
+            if request is not None:
+                yield request
+
+    def _article_request(self, source: str, entry: Entry) -> Request | None:
+        url = urls.strip_tracking(urls.rebase(entry.url, self.base_url))
+        content_id = urls.article_id(url, language=self.language)
+        if content_id is None:
+            self.inc(f"source/{source}/dropped/not_an_article")
+            return None
+        self.inc(f"source/{source}/found")
+        reason = self._out_of_range(entry)
+        if reason:
+            self.inc(f"source/{source}/dropped/{reason}")
+            return None
+        if content_id in self.seen_ids:
+            self.inc(f"source/{source}/duplicate")
+            if source == "sections":
+                self.inc("listing/article_already_requested")
+            return None
+        self.seen_ids.add(content_id)
+        return self.article_request(url, content_id, source=source, lastmod=entry.modified or entry.published)
 
     def _out_of_range(self, entry: Entry) -> str | None:
         """Why a link is outside since/until by the dates its source gives, or None."""
         # lastmod >= publication: a lastmod before `since` means it was published before, too.
         earliest = entry.published or entry.modified
-        if self.since_date and earliest and earliest[:10] < self.since_date.isoformat():
+        if not in_range(earliest, self.since_day, None):
             return "before_since"
-        if self.until_date and entry.published and entry.published[:10] > self.until_date.isoformat():
+        if not in_range(entry.published, None, self.until_day):
             return "after_until"
         return None
 
-    def claim(self, articles: dict[int, tuple[str, str | None]]) -> dict[int, str]:
-        """Ask the cross-run state which of these articles to download (all, when it is off)."""
-        store = state_for(self.crawler)
-        if store is None or not articles:
-            return {}
-        by_short_id = {urls.content_id_to_short_id(cid): cid for cid in articles}
-        answers = store.claim_many((sid, cid, articles[cid][1]) for sid, cid in by_short_id.items())
-        return {by_short_id[short_id]: answer for short_id, answer in answers.items()}
-
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
+        """Keep a politics article; say why not in ``response.meta["dwnews_verdict"]`` otherwise."""
         source = response.meta.get("dwnews_source", "sections")
         page = self.read_article(response)
         if page is None:
             return
-        store = state_for(self.crawler)
         if not (page.title and page.body.paragraphs):
             # Not readable as an article (broken or changed markup): neither politics nor not, so
-            # it is not remembered as skipped; the pipeline counts the drop, a later run retries.
-            if store is not None and page.short_id:
-                store.release(page.short_id)
+            # not remembered as skipped; the pipeline counts the drop, a later run retries.
+            response.meta["dwnews_verdict"] = incremental.UNREADABLE
             item = self.build_item(page)
             if item is not None:
                 yield item  # RequiredFieldsPipeline drops it with its reason
@@ -373,22 +357,20 @@ class PoliticsSpider(DwSpider):
         if not page.is_politics(self.politics_id, self.politics_labels):
             self.inc("politics/dropped/not_politics")
             self.inc(f"source/{source}/dropped/not_politics")
-            if store is not None and page.short_id:
-                store.mark_skipped(page.short_id, page.content_id, "not_politics")
+            response.meta["dwnews_verdict"] = incremental.NOT_POLITICS
             return
         published = page.published
         reason = None
         if published is None and (self.since_date or self.until_date):
             self.inc("politics/since_unknown_date")
-        elif published and self.since_date and published[:10] < self.since_date.isoformat():
+        elif not in_range(published, self.since_day, None):
             reason = "before_since"
-        elif published and self.until_date and published[:10] > self.until_date.isoformat():
+        elif not in_range(published, None, self.until_day):
             reason = "after_until"
         if reason:
             self.inc(f"politics/dropped/{reason}")
             self.inc(f"source/{source}/dropped/{reason}")
-            if store is not None and page.short_id:
-                store.release(page.short_id)  # a run with other bounds may want it
+            response.meta["dwnews_verdict"] = incremental.OUT_OF_RANGE  # a run with other bounds may want it
             return
         item = self.build_item(page)
         if item is not None:

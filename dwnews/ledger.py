@@ -1,0 +1,660 @@
+"""The article ledger: what every run knows about every article, and the corpus itself.
+
+One interface (:class:`Ledger`), two backends: :class:`SqliteLedger` here (one machine, a file in
+``DWNEWS_STATE_DIR``) and :class:`dwnews.distributed.RedisLedger` (workers on several machines).
+
+The ledger keeps, per short id, whether the article was exported (with its **full record**, the
+latest revision), downloaded and skipped (not politics), or claimed by a live run. Feeds are views
+of it: a crawl's feed holds what that run added, and ``python3 -m dwnews.state export`` writes the
+whole corpus (or a slice) again at any time, so overwriting or deleting a feed loses nothing.
+
+The order that makes "exactly once" hold across kills: a run stages each record in the ledger
+when its item leaves the pipelines; the feed is written as a ``.part`` file, fsynced and renamed
+into place; only then are the feed's articles marked exported (their staged records become the
+stored ones). A run killed before the rename leaves staged rows and a ``.part`` that the next run
+discards; killed between rename and commit, the next run commits the finished feed. A storage
+fault (disk full, corrupt database, unusable state dir) raises :class:`StorageError` with one
+line naming the path and the cause; the crawl stops and exits 4.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import os
+import socket
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+logger = logging.getLogger(__name__)
+
+DB_NAME = "articles.sqlite3"
+
+# What a claim answers, per short id.
+NEW = "new"  # claimed now by this run: download it
+REVISED = "revised"  # exported, but its link's date says it changed: download it again
+EXPORTED = "exported"
+SKIPPED = "skipped"
+CLAIMED_ELSEWHERE = "claimed_elsewhere"
+
+#: feed formats a ledger can read back and export (Scrapy's names and the file extensions)
+JSONLINES = ("jsonlines", "jsonl", "jl")
+FEED_FORMATS = {".jsonl": "jsonlines", ".jl": "jsonlines", ".json": "json", ".csv": "csv"}
+
+
+class StorageError(Exception):
+    """The state or a feed cannot be written or read: one line naming the path and the cause."""
+
+    def __init__(self, path: Path | str, cause: str, advice: str = "") -> None:
+        self.path = str(path)
+        self.cause = cause
+        self.advice = advice
+        super().__init__(f"{self.path}: {cause}" + (f"; {advice}" if advice else ""))
+
+
+class FeedBusyError(Exception):
+    """Another live run is writing the same feed path."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An article a run wants to download: its ids and the date its link gave (sitemap lastmod)."""
+
+    short_id: str
+    content_id: int
+    lastmod: str | None = None
+
+
+class Ledger(Protocol):
+    """What the crawl asks of the article ledger; see the module docstring."""
+
+    #: where it lives, for messages (a path or a redacted URL)
+    location: str
+
+    def start_run(self) -> dict[str, int]:
+        """Register this run; clean up after runs that died. Returns what was recovered."""
+
+    def finish_run(self, status: str = "finished") -> None:
+        """Release this run's unfinished claims and staged records; mark it ended."""
+
+    def close(self) -> None: ...
+
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, str]:
+        """Per short id: NEW (claimed now), REVISED, EXPORTED, SKIPPED or CLAIMED_ELSEWHERE."""
+
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        """Downloaded, not kept (e.g. not politics): later runs skip it too."""
+
+    def release(self, short_id: str) -> None:
+        """This run gives its claim up (failed, dropped, out of range): a later run tries again."""
+
+    def stage(self, record: dict[str, Any]) -> None:
+        """The record of an article on its way into this run's feeds (not exported yet)."""
+
+    def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
+        """A feed file is being written (``part`` None: written in place, no rename)."""
+
+    def fence(self, target: Path, short_ids: list[str]) -> set[str]:
+        """Before a finished feed is put in place: the short ids it may hold (all, but for an
+        article another worker took over meanwhile)."""
+
+    def feed_stored(self, target: Path, short_ids: list[str]) -> int:
+        """The feed is complete on disk: its articles are exported, with their staged records."""
+
+    def feed_aborted(self, target: Path) -> None:
+        """The feed was not completed (fault): nothing in it counts as exported."""
+
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        """An article failed for good in this run; False once it has failed too often (given up)."""
+
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        """(short id, site path) of articles that failed in earlier runs and are still retried."""
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every exported article's stored record (latest revision), ordered by ``published``."""
+
+    def counts(self) -> dict[str, int]: ...
+
+    def forget(self, short_ids: Iterable[str]) -> int: ...
+
+    def forget_all(self) -> int: ...
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def in_range(published: str | None, since: str | None, until: str | None) -> bool:
+    """Is a published date (ISO string) within since/until (YYYY-MM-DD, both inclusive)?
+
+    The one since/until rule: the spider's download filter and ``export --since`` both use it.
+    An unknown date is in range (it cannot be shown to be out).
+    """
+    if not published:
+        return True
+    day = published[:10]
+    return not ((since and day < since) or (until and day > until))
+
+
+def record_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+
+
+def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
+    """The short ids a finished feed file holds (JSON Lines, JSON or CSV), in file order."""
+    if feed_format in JSONLINES:
+        # line by line: a long crawl's feed is never held in memory whole
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            return [str(json.loads(line)["short_id"]) for line in handle if '"short_id"' in line]
+    data = path.read_bytes().decode("utf-8-sig", errors="replace")
+    rows: Iterable[Any]
+    if feed_format == "json":
+        rows = json.loads(data) if data.strip() else []
+    elif feed_format == "csv":
+        rows = csv.DictReader(io.StringIO(data, newline=""))
+    else:
+        raise ValueError(f"cannot read short ids from a {feed_format!r} feed")
+    return [str(row["short_id"]) for row in rows if isinstance(row, dict) and row.get("short_id")]
+
+
+def records_in_feed(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a JSON Lines or JSON feed file (for ``import``); CSV flattens them, so no."""
+    feed_format = FEED_FORMATS.get(path.suffix.lower())
+    if feed_format == "jsonlines":
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        raise ValueError(f"{path}:{number}: not a JSON line") from None
+    elif feed_format == "json":
+        yield from json.loads(path.read_text("utf-8-sig") or "[]")
+    else:
+        raise ValueError(f"{path}: only JSON Lines (.jsonl) and JSON (.json) feeds hold whole records")
+
+
+# ----- process liveness (claims of dead runs are released) -----------------------------------------
+
+
+def process_start(pid: int) -> str | None:
+    """The kernel's start time of a process (guards against a reused pid), where /proc exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_alive(pid: int, pid_start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid_start is None or process_start(pid) in (None, pid_start)
+
+
+# ----- SQLite ------------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    short_id TEXT PRIMARY KEY,
+    content_id INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('exported', 'skipped', 'claimed')),
+    reason TEXT,
+    run_id TEXT,
+    feed TEXT,
+    modified TEXT,
+    lastmod_seen TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id, status);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    spider TEXT,
+    pid INTEGER,
+    pid_start TEXT,
+    host TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    path TEXT PRIMARY KEY,
+    run_id TEXT,
+    part_path TEXT,
+    format TEXT,
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS staged (
+    run_id TEXT NOT NULL,
+    short_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, short_id)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    short_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL,
+    given_up INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+"""
+# columns later versions added to ``articles`` (a state file of an earlier version gets them)
+_ADDED_COLUMNS = {"modified": "TEXT", "lastmod_seen": "TEXT", "published": "TEXT", "record": "TEXT"}
+
+_T = TypeVar("_T")
+
+
+def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
+    """SQLite and OS errors of a ledger call become one :class:`StorageError` naming the file."""
+
+    def call(self: SqliteLedger, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as error:
+            raise self.fault(error) from error
+
+    call.__name__ = method.__name__
+    call.__doc__ = method.__doc__
+    return call
+
+
+class SqliteLedger:
+    """The ledger of one state dir, as used by one run (``run_id``), in ``articles.sqlite3``.
+
+    Several runs on one machine may share the file at once: a claim is a write transaction, and
+    claims of runs whose process is gone are released. Across machines, use the Redis ledger.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        run_id: str | None = None,
+        spider: str = "",
+        revisions: bool = False,
+        max_failures: int = 5,
+        read_only: bool = False,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / DB_NAME
+        self.location = str(self.path)
+        self.run_id = run_id or new_run_id()
+        self.spider = spider
+        self.revisions = revisions
+        self.max_failures = max_failures
+        try:
+            self.db = self._connect(read_only)
+        except (sqlite3.Error, OSError) as error:
+            raise self.fault(error) from error
+
+    def _connect(self, read_only: bool) -> sqlite3.Connection:
+        if read_only:
+            if not self.path.is_file():
+                raise StorageError(self.path, "no state here")
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60, check_same_thread=False)
+            self._check(db)
+            return db
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise StorageError(self.state_dir, "DWNEWS_STATE_DIR is not a directory")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
+        # autocommit mode; every write below is one explicit transaction
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        if existed:
+            self._check(db)  # before any write: a corrupt database is never modified
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
+                    db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+        db.execute("CREATE INDEX IF NOT EXISTS articles_published ON articles (status, published)")
+        return db
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        try:
+            verdict = db.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise self._corrupt(str(error)) from None
+        if verdict is None or verdict[0] != "ok":
+            db.close()
+            raise self._corrupt(f"integrity check: {verdict[0] if verdict else 'no answer'}")
+
+    def _corrupt(self, cause: str) -> StorageError:
+        return StorageError(
+            self.path,
+            f"the state database is corrupt ({cause}); it was not modified",
+            f"move it aside (mv {self.path} {self.path}.corrupt) and rebuild the state from the feeds: "
+            f"python3 -m dwnews.state --state-dir {self.state_dir} import FEED.jsonl ...",
+        )
+
+    def fault(self, error: BaseException) -> StorageError:
+        """The one-line fault for an error of this ledger's file."""
+        if isinstance(error, StorageError):
+            return error
+        text = str(error) or type(error).__name__
+        if isinstance(error, sqlite3.DatabaseError) and (
+            "not a database" in text or "malformed" in text or "corrupt" in text
+        ):
+            return self._corrupt(text)
+        if isinstance(error, OSError) and error.filename:
+            return StorageError(error.filename, error.strerror or text)
+        return StorageError(self.path, text)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the database lock at once (other runs wait for it)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ----- runs ------------------------------------------------------------------------------------
+
+    @_guarded
+    def start_run(self) -> dict[str, int]:
+        recovered = self.recover()
+        pid = os.getpid()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, spider, pid, pid_start, host, started_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running')",
+                (self.run_id, self.spider, pid, process_start(pid), socket.gethostname(), now_iso()),
+            )
+        return recovered
+
+    @_guarded
+    def finish_run(self, status: str = "finished") -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (self.run_id,))
+            db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
+            db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, now_iso(), self.run_id))
+
+    def _dead_runs(self, db: sqlite3.Connection) -> list[str]:
+        host = socket.gethostname()
+        rows = db.execute(
+            "SELECT run_id, pid, pid_start, host FROM runs WHERE status = 'running' AND run_id != ?", (self.run_id,)
+        ).fetchall()
+        return [str(r) for r, pid, start, h in rows if h == host and not process_alive(int(pid), start)]
+
+    def _run_alive(self, db: sqlite3.Connection, run_id: str) -> bool:
+        row = db.execute("SELECT pid, pid_start, host, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None or row[3] != "running":
+            return False
+        return row[2] != socket.gethostname() or process_alive(int(row[0]), row[1])
+
+    @_guarded
+    def recover(self) -> dict[str, int]:
+        """Release claims of dead runs; finish or discard the feed files they were writing."""
+        counts = {"dead_runs": 0, "claims_released": 0, "feeds_committed": 0, "parts_removed": 0}
+        with self.transaction() as db:
+            for run_id in self._dead_runs(db):
+                counts["dead_runs"] += 1
+                feeds = db.execute(
+                    "SELECT path, part_path, format FROM feeds WHERE run_id = ? AND status = 'writing'", (run_id,)
+                ).fetchall()
+                for path, part_path, feed_format in feeds:
+                    part = Path(part_path) if part_path else None
+                    if part is not None and part.exists():
+                        # The run died before its feed was complete: nothing in it was exported.
+                        part.unlink()
+                        counts["parts_removed"] += 1
+                        status = "aborted"
+                    elif part is not None and Path(path).exists():
+                        # Renamed into place but not committed: the feed is complete, commit it.
+                        ids = short_ids_in_feed(Path(path), feed_format)
+                        self._commit(db, ids, str(path), run_id)
+                        counts["feeds_committed"] += 1
+                        status = "done"
+                    else:
+                        status = "aborted"  # written in place (a device, a pipe): cannot be trusted
+                    db.execute("UPDATE feeds SET status = ?, closed_at = ? WHERE path = ?", (status, now_iso(), path))
+                counts["claims_released"] += db.execute(
+                    "DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (run_id,)
+                ).rowcount
+                db.execute("DELETE FROM staged WHERE run_id = ?", (run_id,))
+                db.execute("UPDATE runs SET status = 'killed', finished_at = ? WHERE run_id = ?", (now_iso(), run_id))
+        if any(counts.values()):
+            logger.warning("Recovered state after a run that died: %s", counts)
+        return counts
+
+    # ----- articles ----------------------------------------------------------------------------------
+
+    @_guarded
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, str]:
+        """One transaction for all: a listing page's links at once."""
+        answers: dict[str, str] = {}
+        with self.transaction() as db:
+            dead: list[str] | None = None
+            for claim in claims:
+                short_id, lastmod = claim.short_id, claim.lastmod
+                row = db.execute(
+                    "SELECT status, run_id, modified, lastmod_seen FROM articles WHERE short_id = ?", (short_id,)
+                ).fetchone()
+                if row is not None:
+                    status, owner, modified, seen = row
+                    if status == EXPORTED and self.revisions and lastmod and lastmod > max(modified or "", seen or ""):
+                        # A revision: download it again. The row stays 'exported' (a failed download
+                        # loses nothing); lastmod_seen stops the next run from fetching the same one.
+                        db.execute("UPDATE articles SET lastmod_seen = ? WHERE short_id = ?", (lastmod, short_id))
+                        answers[short_id] = REVISED
+                        continue
+                    if status in (EXPORTED, SKIPPED):
+                        answers[short_id] = str(status)
+                        continue
+                    if owner != self.run_id:
+                        dead = self._dead_runs(db) if dead is None else dead
+                        if owner not in dead:
+                            answers[short_id] = CLAIMED_ELSEWHERE
+                            continue
+                db.execute(
+                    "INSERT INTO articles (short_id, content_id, status, run_id, lastmod_seen, updated_at)"
+                    " VALUES (?, ?, 'claimed', ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
+                    " run_id = excluded.run_id, lastmod_seen = COALESCE(excluded.lastmod_seen, articles.lastmod_seen),"
+                    " updated_at = excluded.updated_at",
+                    (short_id, claim.content_id, self.run_id, lastmod, now_iso()),
+                )
+                answers[short_id] = NEW
+        return answers
+
+    @_guarded
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO articles (short_id, content_id, status, reason, run_id, updated_at)"
+                " VALUES (?, ?, 'skipped', ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'skipped',"
+                " reason = excluded.reason, run_id = excluded.run_id, updated_at = excluded.updated_at"
+                " WHERE articles.status != 'exported'",
+                (short_id, content_id, reason, self.run_id, now_iso()),
+            )
+            db.execute("DELETE FROM failures WHERE short_id = ?", (short_id,))
+
+    @_guarded
+    def release(self, short_id: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM articles WHERE short_id = ? AND status = 'claimed' AND run_id = ?",
+                (short_id, self.run_id),
+            )
+            db.execute("DELETE FROM staged WHERE short_id = ? AND run_id = ?", (short_id, self.run_id))
+
+    @_guarded
+    def stage(self, record: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
+                (self.run_id, str(record["short_id"]), record_json(record)),
+            )
+
+    def _commit(self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str) -> int:
+        count = 0
+        now = now_iso()
+        for short_id in short_ids:
+            row = db.execute(
+                "SELECT record FROM staged WHERE run_id = ? AND short_id = ?", (run_id, short_id)
+            ).fetchone()
+            record = json.loads(row[0]) if row else {}
+            db.execute(
+                "INSERT INTO articles (short_id, content_id, status, run_id, feed, modified, published, record,"
+                " updated_at) VALUES (?, ?, 'exported', ?, ?, ?, ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET"
+                " status = 'exported', reason = NULL, run_id = excluded.run_id, feed = excluded.feed,"
+                " modified = COALESCE(excluded.modified, articles.modified),"
+                " published = COALESCE(excluded.published, articles.published),"
+                " record = COALESCE(excluded.record, articles.record), updated_at = excluded.updated_at",
+                (
+                    short_id,
+                    record.get("content_id"),
+                    run_id,
+                    feed,
+                    record.get("modified") or record.get("published"),
+                    record.get("published"),
+                    row[0] if row else None,
+                    now,
+                ),
+            )
+            db.execute("DELETE FROM failures WHERE short_id = ?", (short_id,))
+            count += 1
+        return count
+
+    # ----- feeds -----------------------------------------------------------------------------------
+
+    @_guarded
+    def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT run_id, status FROM feeds WHERE path = ?", (str(target),)).fetchone()
+            if row and row[1] == "writing" and row[0] != self.run_id and self._run_alive(db, str(row[0])):
+                raise FeedBusyError(f"{target} is being written by another live run ({row[0]})")
+            db.execute(
+                "INSERT INTO feeds (path, run_id, part_path, format, status, opened_at)"
+                " VALUES (?, ?, ?, ?, 'writing', ?)"
+                " ON CONFLICT (path) DO UPDATE SET run_id = excluded.run_id, part_path = excluded.part_path,"
+                " format = excluded.format, status = 'writing', opened_at = excluded.opened_at, closed_at = NULL",
+                (str(target), self.run_id, str(part) if part else None, feed_format, now_iso()),
+            )
+
+    def fence(self, target: Path, short_ids: list[str]) -> set[str]:
+        return set(short_ids)  # one machine: a live run's claims are never taken over
+
+    @_guarded
+    def feed_stored(self, target: Path, short_ids: list[str]) -> int:
+        with self.transaction() as db:
+            count = self._commit(db, short_ids, str(target), self.run_id)
+            db.execute("UPDATE feeds SET status = 'done', closed_at = ? WHERE path = ?", (now_iso(), str(target)))
+        return count
+
+    @_guarded
+    def feed_aborted(self, target: Path) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE feeds SET status = 'aborted', closed_at = ? WHERE path = ? AND run_id = ?",
+                (now_iso(), str(target), self.run_id),
+            )
+
+    # ----- failures --------------------------------------------------------------------------------
+
+    @_guarded
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO failures (short_id, path, reason, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (short_id) DO UPDATE SET path = excluded.path, reason = excluded.reason,"
+                " attempts = failures.attempts + 1, updated_at = excluded.updated_at",
+                (short_id, path, reason, now_iso()),
+            )
+            db.execute(
+                "UPDATE failures SET given_up = 1 WHERE short_id = ? AND attempts >= ?", (short_id, self.max_failures)
+            )
+            given_up = db.execute("SELECT given_up FROM failures WHERE short_id = ?", (short_id,)).fetchone()
+        return not (given_up and given_up[0])
+
+    @_guarded
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT short_id, path FROM failures WHERE given_up = 0 ORDER BY updated_at")
+        return [(str(s), str(p)) for s, p in rows.fetchall()]
+
+    @_guarded
+    def failures(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT short_id, path, reason, attempts, given_up FROM failures ORDER BY short_id")
+        keys = ("short_id", "path", "reason", "attempts", "given_up")
+        return [dict(zip(keys, row, strict=True)) for row in rows.fetchall()]
+
+    # ----- the corpus ------------------------------------------------------------------------------
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        try:
+            cursor = self.db.execute(
+                "SELECT record FROM articles WHERE status = 'exported' AND record IS NOT NULL"
+                " ORDER BY published IS NULL, published, short_id"
+            )
+            for (raw,) in cursor:
+                record: dict[str, Any] = json.loads(raw)
+                if in_range(record.get("published"), since, until):
+                    yield record
+        except sqlite3.Error as error:
+            raise self.fault(error) from error
+
+    @_guarded
+    def exported_without_record(self) -> int:
+        """Articles exported by a version that kept no records (rebuild them with ``import``)."""
+        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE status = 'exported' AND record IS NULL").fetchone()
+        return int(row[0])
+
+    @_guarded
+    def import_records(self, records: Iterable[dict[str, Any]], source: str) -> int:
+        """Record articles of a feed written earlier as exported, with their records."""
+        count = 0
+        with self.transaction() as db:
+            for record in records:
+                if not isinstance(record, dict) or not record.get("short_id"):
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
+                    (self.run_id, str(record["short_id"]), record_json(record)),
+                )
+                count += self._commit(db, [str(record["short_id"])], source, self.run_id)
+            db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
+        return count
+
+    @_guarded
+    def forget(self, short_ids: Iterable[str]) -> int:
+        with self.transaction() as db:
+            return sum(db.execute("DELETE FROM articles WHERE short_id = ?", (s,)).rowcount for s in short_ids)
+
+    @_guarded
+    def forget_all(self) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM articles").rowcount
+
+    @_guarded
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall()
+        return {str(status): int(count) for status, count in rows}
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
