@@ -299,6 +299,20 @@ class IncrementalMiddleware:
         for request in self.retries():
             yield request
 
+    def process_start_requests(self, start_requests: Iterable[Any], spider: Spider) -> Iterator[Any]:
+        """The same for middlewares of the old API (scrapy-splash's): Scrapy wants both defined."""
+        held: list[Request] = []
+        try:
+            for output in start_requests:
+                passed = self._split(output, held)
+                if passed is not None and not self.owner.stopped:
+                    yield passed
+        except Exception as error:
+            self.inc(f"errors/start/{type(error).__name__}")
+            logger.error("dwnews: the start requests broke off: %s: %s", type(error).__name__, error, exc_info=True)
+        yield from self.claimed(held)
+        yield from self.retries()
+
     def retries(self) -> Iterator[Request]:
         """Articles that failed in earlier runs, requested again (spiders that ask for it)."""
         spider = self.crawler.spider

@@ -137,3 +137,29 @@ def run_crawl(
     command = crawl_args(base_url, spider, run_dir, *args, state_dir=state_dir)
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     return read_result(run_dir, done.returncode, done.stderr)
+
+
+# Modules whose tests run `scrapy crawl` (or scrapyd, Splash, Redis) in subprocesses.
+_E2E_MODULES = {
+    "test_crawl",
+    "test_distributed",
+    "test_incremental",
+    "test_reliability",
+    "test_rendering",
+    "test_resume",
+    "test_scrapyd",
+    "test_sources",
+    "test_storage_faults",
+}
+_E2E_FIXTURES = {"mirror", "redis_url", "splash"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the end-to-end tests `e2e`: `python3 -m pytest -m "not e2e"` runs the fast part alone."""
+    wanted = str(config.getoption("markexpr", "") or "")
+    for item in items:
+        if "live" in item.keywords and "live" not in wanted:
+            item.add_marker(pytest.mark.skip(reason="needs the real www.dw.com: run with -m live"))
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in _E2E_MODULES or _E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)

@@ -94,6 +94,7 @@ def new_category_ids(page: Path, html: str) -> str:
     ],
     ids=["article-markup", "link-format", "category-ids"],
 )
+@pytest.mark.e2e
 def test_markup_change_exits_non_zero_with_one_clear_line(
     tmp_path: Path, change: Callable[[Path, str], str], message: str
 ) -> None:
@@ -105,6 +106,7 @@ def test_markup_change_exits_non_zero_with_one_clear_line(
     assert result.stats["dwnews/health/unhealthy"] == 1
 
 
+@pytest.mark.e2e
 def test_site_down_exits_non_zero(tmp_path: Path) -> None:
     with MirrorServer(tmp_path / "empty-site") as server:  # every page 404s
         result = run_crawl(server.base_url, "politics", tmp_path / "run", "-s", "LOG_LEVEL=INFO")
@@ -112,6 +114,7 @@ def test_site_down_exits_non_zero(tmp_path: Path) -> None:
     assert "1 of 1 pages failed" in result.log
 
 
+@pytest.mark.e2e
 def test_thresholds_are_settings(tmp_path: Path) -> None:
     with MirrorServer(variant(tmp_path, new_category_ids)) as server:
         result = run_crawl(server.base_url, "politics", tmp_path / "run", "-s", "DWNEWS_HEALTH_MIN_ARTICLES=50")

@@ -25,8 +25,6 @@ from dwnews.state import main as state_main
 from tests.conftest import SITE, CrawlResult, crawl_args, read_result, run_crawl, wait_until
 from tests.test_crawl import POLITICS
 
-pytestmark = pytest.mark.e2e
-
 QUIET = ("-s", "LOG_LEVEL=INFO")
 
 

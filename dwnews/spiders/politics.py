@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -243,6 +243,7 @@ class PoliticsSpider(DwSpider):
             return
         self.inc(f"source/{source}/read")
         entries = page.entries()
+        self.count_skipped(source, response.url, page.skipped)
         if page.is_index:
             yield from self._sitemap_children(response.url, source, depth, entries)
             return
@@ -289,9 +290,17 @@ class PoliticsSpider(DwSpider):
             return
         self.inc("source/feed/read")
         entries = page.entries()
+        self.count_skipped("feed", response.url, page.skipped)
         if not entries:
             self.source_missing("feed", response.url, "no items")
         yield from self.article_requests("feed", entries)
+
+    def count_skipped(self, source: str, url: str, skipped: Mapping[str, int]) -> None:
+        """Entries a sitemap or feed page left out (no usable URL or id): counted, logged once a page."""
+        for why, count in skipped.items():
+            self.inc(f"source/{source}/dropped/{why}", count)
+        if skipped:
+            logger.warning("%s %s: left out %s", source, url, ", ".join(f"{n} {w}" for w, n in skipped.items()))
 
     # ----- articles -----------------------------------------------------------------------------
 
