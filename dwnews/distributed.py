@@ -409,7 +409,28 @@ class RedisLedger:
 
 
 class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
-    """scrapy-redis's scheduler that claims what it hands out and recovers dead workers' work."""
+    """scrapy-redis's scheduler that claims what it hands out and recovers dead workers' work.
+
+    It is the component that needs Redis, so it is the one that checks Redis answers (when the
+    engine is built, before any request; building the spider does no network I/O).
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RecoveringScheduler:
+        url = crawler.settings.get("DWNEWS_REDIS_URL")
+        problem = ping(url)
+        if problem:
+            from dwnews.spiders.base import ArgumentError, fail_at_start
+
+            fail_at_start(
+                getattr(crawler.spidercls, "name", "crawl"),
+                ArgumentError(
+                    f"DWNEWS_REDIS_URL={url}: Redis does not answer ({problem}); start it (redis-server) "
+                    "or leave DWNEWS_REDIS_URL unset for a single process"
+                ),
+            )
+        scheduler: RecoveringScheduler = super().from_crawler(crawler)
+        return scheduler
 
     def open(self, spider: Spider) -> Any:
         result = super().open(spider)

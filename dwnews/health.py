@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 UNHEALTHY_STAT = "dwnews/health/unhealthy"
 ERRORS_STAT = "dwnews/errors"
-STORAGE_FAULT_STAT = "dwnews/storage/fault"  # set by dwnews.incremental.LedgerOwner
+# set by dwnews.incremental.LedgerOwner: the crawl stopped, and said why in one line (exit 4 / 2)
+STORAGE_FAULT_STAT = "dwnews/storage/fault"
+REFUSED_STAT = "dwnews/refused"
 # the fields whose absence on a page means DW's markup changed (the item's CORE_FIELDS, whose
 # short_id the page derives from content_id)
 CORE_FIELDS = ("title", "body", "published", "content_id")
@@ -127,9 +129,11 @@ class HealthCheck:
         return check
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.stats.get_value(STORAGE_FAULT_STAT) or self.stats.get_value(REFUSED_STAT):
+            # stopped on purpose, and said why: no second line; never "ok"
+            self.stats.set_value(UNHEALTHY_STAT, 1)
+            return
         problems = assess(self.stats.get_stats(), self.limits, spider=spider.name)
-        if self.stats.get_value(STORAGE_FAULT_STAT):
-            problems.append("it stopped on a storage fault (said above)")
         if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
             problems.append(f"the crawl ended early ({reason})")
         if problems:

@@ -32,7 +32,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
 from dwnews import urls
-from dwnews.health import STORAGE_FAULT_STAT
+from dwnews.health import REFUSED_STAT, STORAGE_FAULT_STAT
 from dwnews.ledger import NEW, REVISED, Claim, Ledger, SqliteLedger, StorageError
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 request_failed = object()
 
 # stats keys (constants so that grep finds writer and reader)
-REFUSED_STAT = "dwnews/refused"
 GIVEN_UP_STAT = "dwnews/failures/given_up"
 
 # what a spider may put in response.meta["dwnews_verdict"] of an article page

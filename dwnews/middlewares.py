@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -52,6 +52,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         return cls(crawler)
 
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The retry of a request, or None when it is out of retries (Scrapy's public helper)."""
+        assert self.crawler.spider is not None
+        return get_retry_request(
+            request,
+            reason=reason,
+            spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+        )
+
     async def _wait(self, request: Request, retry: Request, response: Response | None) -> None:
         attempt = int(retry.meta.get("retry_times", 1))
         delay = self.backoff * 2 ** (attempt - 1)
@@ -72,7 +83,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        retry = self._retry(request, f"{response.status}")
+        retry = self.retry_request(request, f"{response.status}")
         if retry is None:
             return response
         await self._wait(request, retry, response)
@@ -83,7 +94,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is None:
             return None
         await self._wait(request, retry, None)

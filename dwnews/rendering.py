@@ -14,12 +14,18 @@ policy calls, so every request here uses ``slot_policy=SlotPolicy.SCRAPY_DEFAULT
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from typing import Any
 
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
 
 PAGE_TYPES = frozenset({"listing", "article"})
 
@@ -85,3 +91,46 @@ def splash_request(url: str, args: dict[str, Any], **kwargs: Any) -> Request:
         url, endpoint="render.html", args=dict(args), slot_policy=SlotPolicy.SCRAPY_DEFAULT, **kwargs
     )
     return request
+
+
+class SplashCheck:
+    """Checks, when the spider opens (before any request), that Splash answers.
+
+    Not answering: the crawl stops with one line and exit 2, or, with ``DWNEWS_SPLASH_FALLBACK``,
+    goes on without rendering and says so.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SplashCheck:
+        if not enabled(crawler.settings):
+            raise NotConfigured
+        check = cls(crawler)
+        crawler.signals.connect(check.spider_opened, signal=signals.spider_opened)
+        return check
+
+    def spider_opened(self, spider: Spider) -> None:
+        pages: frozenset[str] = getattr(spider, "render", frozenset())
+        if not pages:
+            return
+        url = self.crawler.settings.get("SPLASH_URL")
+        problem = ping(url)
+        if problem is None:
+            logger.info("Rendering %s pages through Splash at %s", ", ".join(sorted(pages)), url)
+            return
+        message = (
+            f"SPLASH_URL={url}: Splash does not answer ({problem}); start it (docker run -p "
+            "127.0.0.1:8050:8050 scrapinghub/splash, or bash scripts/splash/start.sh 8050) or crawl "
+            "without rendering (no SPLASH_URL, or -s DWNEWS_SPLASH_FALLBACK=True)"
+        )
+        if not self.crawler.settings.getbool("DWNEWS_SPLASH_FALLBACK"):
+            from dwnews.incremental import LedgerOwner
+
+            LedgerOwner.of(self.crawler).refuse(message)
+            return
+        logger.error("dwnews: %s; DWNEWS_SPLASH_FALLBACK: crawling without rendering", message)
+        spider.render = frozenset()  # type: ignore[attr-defined]
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("dwnews/splash/unavailable_fallback")

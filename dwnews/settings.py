@@ -75,6 +75,8 @@ DWNEWS_HEALTH_MIN_ARTICLES = 5
 EXTENSIONS = {
     # Owns the article ledger (before the feed exporter, which asks it): storage faults exit 4.
     "dwnews.incremental.LedgerOwner": -100,
+    # Checks that Splash answers when the spider opens (only with SPLASH_URL).
+    "dwnews.rendering.SplashCheck": 100,
     "dwnews.health.HealthCheck": 400,
     "dwnews.extensions.StatsFile": 500,
     # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.

@@ -89,9 +89,10 @@ def test_splash_unreachable_fails_at_start_or_falls_back(mirror: MirrorServer, t
     nowhere = f"http://127.0.0.1:{free_port()}"
     failed = run_crawl(mirror.base_url, "politics", tmp_path / "a", "-s", f"SPLASH_URL={nowhere}")
     assert failed.returncode == 2
-    errors = [line for line in failed.log.splitlines() if line.startswith("dwnews: ")]
-    assert len(errors) == 1 and f"SPLASH_URL={nowhere}: Splash does not answer" in errors[0]
-    assert mirror.paths() == []
+    errors = [line for line in failed.log.splitlines() if "dwnews: " in line]
+    assert len(errors) == 1 and f"dwnews: SPLASH_URL={nowhere}: Splash does not answer" in errors[0]
+    assert "Traceback" not in failed.log
+    assert mirror.paths() == [], "checked when the spider opens, before any request"
 
     fallback = run_crawl(
         mirror.base_url,

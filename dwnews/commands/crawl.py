@@ -14,8 +14,7 @@ import argparse
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from dwnews.health import STORAGE_FAULT_STAT, UNHEALTHY_STAT
-from dwnews.incremental import REFUSED_STAT
+from dwnews.health import REFUSED_STAT, STORAGE_FAULT_STAT, UNHEALTHY_STAT
 
 EXIT_REFUSED = 2
 EXIT_STORAGE_FAULT = 4

@@ -109,7 +109,6 @@ class DwSpider(scrapy.Spider):
     render: frozenset[str] = frozenset()
     render_args: dict[str, Any]
     splash_fallback: bool = False
-    splash_unavailable: bool = False
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -128,13 +127,6 @@ class DwSpider(scrapy.Spider):
                 accepted = ", ".join(f"{k} ({v})" for k, v in cls.arguments.items()) or "none"
                 raise ArgumentError(f"unknown argument {unknown[0]!r}; accepted: {accepted}")
             base_url = check_base_url(crawler.settings.get("DWNEWS_BASE_URL"))
-            if distributed.enabled(crawler.settings):
-                problem = distributed.ping(crawler.settings.get("DWNEWS_REDIS_URL"))
-                if problem:
-                    raise ArgumentError(
-                        f"DWNEWS_REDIS_URL={crawler.settings.get('DWNEWS_REDIS_URL')}: Redis does not answer "
-                        f"({problem}); start it (redis-server) or leave DWNEWS_REDIS_URL unset for a single process"
-                    )
             spider = super().from_crawler(crawler, *args, **kwargs)
             assert isinstance(spider, DwSpider)
             spider.base_url = base_url
@@ -151,7 +143,8 @@ class DwSpider(scrapy.Spider):
         """Validate and convert ``-a`` arguments; raise :class:`ArgumentError` on bad ones."""
 
     def _rendering(self, crawler: Crawler) -> frozenset[str]:
-        """The page types to render through Splash; checks at start that Splash answers."""
+        """The page types to render through Splash (whether Splash answers is checked when the
+        spider opens, by :class:`dwnews.rendering.SplashCheck`: building a spider does no I/O)."""
         settings = crawler.settings
         self.render_args = {}
         if not rendering.enabled(settings):
@@ -162,20 +155,7 @@ class DwSpider(scrapy.Spider):
             raise ArgumentError(str(error)) from None
         self.render_args = rendering.render_args(settings)
         self.splash_fallback = settings.getbool("DWNEWS_SPLASH_FALLBACK")
-        problem = rendering.ping(settings.get("SPLASH_URL"))
-        if problem is None:
-            logger.info("Rendering %s pages through Splash at %s", ", ".join(sorted(pages)), settings.get("SPLASH_URL"))
-            return pages
-        message = (
-            f"SPLASH_URL={settings.get('SPLASH_URL')}: Splash does not answer ({problem}); start it "
-            "(docker run -p 8050:8050 scrapinghub/splash, or bash scripts/splash/start.sh 8050) or crawl "
-            "without rendering (no SPLASH_URL, or -s DWNEWS_SPLASH_FALLBACK=True)"
-        )
-        if not self.splash_fallback:
-            raise ArgumentError(message)
-        logger.error("%s; DWNEWS_SPLASH_FALLBACK: crawling without rendering", message)
-        self.splash_unavailable = True  # counted when the crawl starts (stats do not exist yet)
-        return frozenset()
+        return pages
 
     def page_request(self, url: str, page_type: str, callback: Any, **kwargs: Any) -> Request:
         """A request for a page of a type (``listing``, ``article``): through Splash if so configured."""
@@ -213,8 +193,6 @@ class DwSpider(scrapy.Spider):
         return self._first_requests()
 
     def _first_requests(self) -> Iterable[Request]:
-        if self.splash_unavailable:
-            self.inc("splash/unavailable_fallback")
         return self.initial_requests()
 
     # ----- shared callbacks -----------------------------------------------------------------
