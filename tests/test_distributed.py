@@ -5,14 +5,15 @@ Against a synthetic mirror of 600 articles made from the real-markup fixtures.
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
 from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
-from tests.conftest import SITE, crawl_args, free_port, read_result, run_crawl
+from dwnews.state import main as state_main
+from tests.conftest import SITE, crawl_args, free_port, read_result, run_crawl, wait_until
 from tests.test_incremental import politics_ids
 
 ARTICLES = 600
@@ -72,7 +73,9 @@ def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, tmp_path: Path)
     with MirrorServer(SITE, synthetic=site) as server:
         runs = [tmp_path / f"worker{n}" for n in range(3)]
         workers = [start(server, run_dir, redis_url) for run_dir in runs]
-        time.sleep(rng.uniform(2.5, 6.0))
+        # killed at a point of progress (articles downloaded by all), never after a delay
+        target = rng.randint(ARTICLES // 10, ARTICLES // 3)
+        wait_until(lambda: sum(1 for p in server.paths(200) if "/a-" in p) >= target, what="downloads")
         assert workers[0].poll() is None, "the victim must still be at work"
         workers[0].kill()  # SIGKILL: no clean-up of any kind
         workers[0].wait(30)
@@ -84,6 +87,11 @@ def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, tmp_path: Path)
     assert not (runs[0] / "items.jsonl").exists(), "a killed worker's feed is never complete"
     assert set(counts) == politics_ids(site), f"lost: {sorted(politics_ids(site) - set(counts))[:5]}"
     assert max(counts.values()) == 1, f"twice: {[k for k, v in counts.items() if v > 1][:5]}"
+    # the distributed ledger holds the corpus: every politics article once, with its record
+    corpus_file = tmp_path / "corpus.jsonl"
+    assert state_main(["--redis-url", redis_url, "export", "-O", str(corpus_file)]) == 0
+    corpus = [json.loads(line) for line in corpus_file.read_text("utf-8").splitlines()]
+    assert Counter(r["content_id"] for r in corpus) == Counter(politics_ids(site))
 
 
 def test_redis_unreachable_is_a_clear_error_at_start(mirror: MirrorServer, tmp_path: Path) -> None:

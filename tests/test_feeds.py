@@ -1,0 +1,88 @@
+"""Feed storage in-process: batches stored as they fill, and the private APIs this relies on.
+
+Scrapy and scrapy-redis are pinned (requirements.txt); these tests fail if a private name we use
+changes, so that an upgrade shows it at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.extensions.feedexport import FeedExporter
+from scrapy.utils.test import get_crawler
+
+from dwnews import settings as project_settings
+from dwnews.feeds import PromptBatchFeedExporter
+from dwnews.incremental import LedgerOwner
+from dwnews.ledger import SqliteLedger
+from dwnews.spiders.politics import PoliticsSpider
+from tests.test_ledger import real_records
+
+
+@pytest.fixture(autouse=True)
+def reactor_installed() -> None:
+    """Scrapy's feed exporter asks which reactor runs; an in-process test has none running, so the
+    default one is installed (its coroutines then run synchronously, as far as they can)."""
+    from scrapy.utils.reactor import is_reactor_installed
+
+    if not is_reactor_installed():
+        from twisted.internet import reactor  # noqa: F401 -- installs the default reactor
+
+
+def crawler_with(tmp_path: Path, **overrides: Any) -> Any:
+    values = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
+    values.update({"DWNEWS_BASE_URL": "http://127.0.0.1:8999", "DWNEWS_STATE_DIR": str(tmp_path / "state")})
+    values.update(overrides)
+    crawler = get_crawler(PoliticsSpider, values)
+    crawler.spider = PoliticsSpider.from_crawler(crawler)
+    return crawler
+
+
+def test_feed_exporter_still_has_the_private_list_we_use(tmp_path: Path) -> None:
+    crawler = get_crawler(settings_dict={"FEEDS": {str(tmp_path / "f.jsonl"): {"format": "jsonlines"}}})
+    exporter = crawler.get_extension(FeedExporter)
+    assert exporter is not None and isinstance(exporter._pending_close_coros, list)
+
+
+def test_a_full_batch_is_stored_and_recorded_at_once(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    crawler = crawler_with(
+        tmp_path,
+        FEEDS={str(feeds / "batch-%(batch_id)d.jsonl"): {"format": "jsonlines"}},
+        FEED_EXPORT_BATCH_ITEM_COUNT=2,
+    )
+    exporter = crawler.get_extension(PromptBatchFeedExporter)
+    assert exporter is not None
+    owner = LedgerOwner.of(crawler)
+    owner.spider_opened(crawler.spider)
+    exporter.open_spider(crawler.spider)
+    ledger = owner.ledger
+    assert isinstance(ledger, SqliteLedger)
+    records = real_records()[:3]
+    for record in records:
+        ledger.stage(record)
+        exporter.item_scraped(record, crawler.spider)
+    first = feeds / "batch-1.jsonl"
+    assert first.exists(), "the first batch was stored when it filled, not at the end of the crawl"
+    assert [json.loads(line)["short_id"] for line in first.read_text("utf-8").splitlines()] == [
+        r["short_id"] for r in records[:2]
+    ]
+    assert {r["short_id"] for r in ledger.records()} == {r["short_id"] for r in records[:2]}
+    assert not (feeds / "batch-2.jsonl").exists() and (feeds / "batch-2.jsonl.part").exists()
+    for pending in exporter._pending_close_coros:  # the crawl would await them when it closes
+        pending.close()
+
+
+def test_scrapy_redis_queue_still_encodes_requests_as_we_use_it(tmp_path: Path) -> None:
+    from scrapy_redis.queue import FifoQueue
+
+    crawler = crawler_with(tmp_path)
+    queue = FifoQueue(server=None, spider=crawler.spider, key="dwnews:test:requests")
+    request = Request("http://127.0.0.1:8999/sw/x/a-66808855", meta={"dwnews_page": "article"})
+    encoded = queue._encode_request(request)
+    decoded = queue._decode_request(encoded)
+    assert decoded.url == request.url and decoded.meta["dwnews_page"] == "article"
