@@ -513,7 +513,7 @@ class WorkerLifecycle:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.idle_timeout = crawler.settings.getfloat("DWNEWS_REDIS_IDLE_TIMEOUT", 5.0)
+        self.idle_timeout = crawler.settings.getfloat("DWNEWS_REDIS_IDLE_TIMEOUT")
         self.idle_since: float | None = None
 
     @classmethod

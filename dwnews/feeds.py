@@ -39,7 +39,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from dwnews.incremental import LedgerOwner
-from dwnews.ledger import FeedBusyError, StorageError, short_ids_in_feed
+from dwnews.ledger import JSONLINES, FeedBusyError, StorageError, short_ids_in_feed
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         import json
 
         assert self.part is not None
-        if self.format in ("jsonlines", "jsonl", "jl"):
+        if self.format in JSONLINES:
             data = b"".join(
                 line
                 for line in self.part.read_bytes().splitlines(keepends=True)

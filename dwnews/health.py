@@ -19,6 +19,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
+from dwnews.items import CORE_FIELDS as ITEM_CORE_FIELDS
+
 logger = logging.getLogger(__name__)
 
 UNHEALTHY_STAT = "dwnews/health/unhealthy"
@@ -26,9 +28,9 @@ ERRORS_STAT = "dwnews/errors"
 # set by dwnews.incremental.LedgerOwner: the crawl stopped, and said why in one line (exit 4 / 2)
 STORAGE_FAULT_STAT = "dwnews/storage/fault"
 REFUSED_STAT = "dwnews/refused"
-# the fields whose absence on a page means DW's markup changed (the item's CORE_FIELDS, whose
-# short_id the page derives from content_id)
-CORE_FIELDS = ("title", "body", "published", "content_id")
+# the fields whose absence on a page means DW's markup changed: the item's core fields, with the
+# content id the page gives in place of the short id derived from it
+CORE_FIELDS = tuple("content_id" if name == "short_id" else name for name in ITEM_CORE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,9 @@ class Thresholds:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Thresholds:
         return cls(
-            max_failed_share=settings.getfloat("DWNEWS_HEALTH_MAX_FAILED_SHARE", cls.max_failed_share),
-            max_missing_share=settings.getfloat("DWNEWS_HEALTH_MAX_MISSING_SHARE", cls.max_missing_share),
-            min_articles=settings.getint("DWNEWS_HEALTH_MIN_ARTICLES", cls.min_articles),
+            max_failed_share=settings.getfloat("DWNEWS_HEALTH_MAX_FAILED_SHARE"),
+            max_missing_share=settings.getfloat("DWNEWS_HEALTH_MAX_MISSING_SHARE"),
+            min_articles=settings.getint("DWNEWS_HEALTH_MIN_ARTICLES"),
         )
 
 
@@ -119,7 +121,7 @@ class HealthCheck:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HealthCheck:
-        if not crawler.settings.getbool("DWNEWS_HEALTH_CHECKS", True):
+        if not crawler.settings.getbool("DWNEWS_HEALTH_CHECKS"):
             raise NotConfigured
         assert crawler.stats is not None
         check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))

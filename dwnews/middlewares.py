@@ -45,8 +45,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler.settings)
         self.crawler = crawler
-        self.backoff = crawler.settings.getfloat("DWNEWS_RETRY_BACKOFF", 1.0)
-        self.max_delay = crawler.settings.getfloat("DWNEWS_RETRY_MAX_DELAY", 60.0)
+        self.backoff = crawler.settings.getfloat("DWNEWS_RETRY_BACKOFF")
+        self.max_delay = crawler.settings.getfloat("DWNEWS_RETRY_MAX_DELAY")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:

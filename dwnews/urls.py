@@ -205,7 +205,8 @@ def same_site(url: str, base_url: str) -> bool:
 
 
 # Hosts whose pages a mirror of dw.com serves at the same paths (rss.dw.com's feeds included).
-DW_SITE_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com", "rss.dw.com"})
+DW_PAGE_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com"})
+DW_SITE_HOSTS = DW_PAGE_HOSTS | {"rss.dw.com"}
 
 
 def rebase(url: str, base_url: str) -> str:

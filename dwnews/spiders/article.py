@@ -13,7 +13,7 @@ from dwnews.items import Article
 from dwnews.spiders.base import ArgumentError, DwSpider
 
 # Hosts that serve the same DW pages as www.dw.com; their URLs are fetched from DWNEWS_BASE_URL.
-DW_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com"})
+DW_HOSTS = urls.DW_PAGE_HOSTS
 
 
 class ArticleSpider(DwSpider):

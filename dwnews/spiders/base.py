@@ -130,7 +130,7 @@ class DwSpider(scrapy.Spider):
             spider = super().from_crawler(crawler, *args, **kwargs)
             assert isinstance(spider, DwSpider)
             spider.base_url = base_url
-            spider.language = crawler.settings.get("DWNEWS_LANGUAGE", "sw")
+            spider.language = crawler.settings.get("DWNEWS_LANGUAGE")
             spider.allowed_domains = [urlsplit(base_url).hostname or ""]  # type: ignore[attr-defined]
             spider.render = spider._rendering(crawler)
             spider.check_arguments()
