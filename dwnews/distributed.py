@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from scrapy import Spider, signals
@@ -44,7 +44,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from dwnews import urls
 from dwnews.incremental import LedgerOwner
-from dwnews.ledger import EXPORTED, NEW, REVISED, SKIPPED, Claim, in_range, record_json
+from dwnews.ledger import EXPORTED, NEW, REVISED, SKIPPED, Claim, StorageError, in_range, record_json
 
 logger = logging.getLogger(__name__)
 
@@ -187,11 +187,15 @@ class RedisLedger:
         self.heartbeat()
 
         def beat() -> None:
+            failing = False
             while not self._stop_beating.wait(1.0):
                 try:
                     self.heartbeat()
-                except Exception:  # a Redis hiccup must not end the heartbeat
-                    logger.exception("Redis heartbeat failed")
+                    failing = False
+                except Exception as error:  # a Redis hiccup must not end the heartbeat
+                    if not failing:  # one line per outage, not one a second
+                        logger.warning("Redis heartbeat failed: %s: %s", type(error).__name__, error)
+                    failing = True
 
         threading.Thread(target=beat, name="dwnews-heartbeat", daemon=True).start()
         return {}
@@ -408,6 +412,49 @@ class RedisLedger:
         return counts
 
 
+def _redis_guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A Redis error in a ledger call becomes one :class:`StorageError` (no URL: it may hold a password)."""
+
+    def call(self: RedisLedger, *args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        try:
+            return method(self, *args, **kwargs)
+        except redis.RedisError as error:
+            raise StorageError(f"Redis ledger {self.location}", f"{type(error).__name__}: {error}") from None
+
+    call.__name__ = method.__name__
+    call.__doc__ = method.__doc__
+    return call
+
+
+for _name in (
+    "start_run",
+    "finish_run",
+    "claim_many",
+    "take",
+    "scraped",
+    "mark_skipped",
+    "release",
+    "stage",
+    "record_failure",
+    "failures_to_retry",
+    "failures",
+    "fence",
+    "counts",
+    "forget",
+    "forget_all",
+    "page_failed",
+    "page_done",
+    "page_taken",
+    "recover",
+    "queued",
+    "busy_elsewhere",
+    "dead_workers",
+):
+    setattr(RedisLedger, _name, _redis_guarded(getattr(RedisLedger, _name)))
+
+
 class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
     """scrapy-redis's scheduler that claims what it hands out and recovers dead workers' work.
 
@@ -434,18 +481,70 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
 
     def open(self, spider: Spider) -> Any:
         result = super().open(spider)
-        store = LedgerOwner.of(spider.crawler).ledger
+        self.owner = LedgerOwner.of(spider.crawler)
+        self.fingerprint = fingerprinter(spider.crawler)
+        self.store: RedisLedger | None = None
+        try:
+            store = self.owner.ledger
+        except StorageError:
+            return result  # reported: the crawl stops, nothing is handed out
         assert isinstance(store, RedisLedger)
         self.store = store
-        self.fingerprint = fingerprinter(spider.crawler)
         store.fingerprint = self.fingerprint
         return result
 
+    def _lost(self, error: Exception) -> None:
+        if isinstance(error, StorageError):
+            self.owner.fault(error)
+        else:
+            self.owner.fault(StorageError(f"Redis queue {self.queue_key}", f"{type(error).__name__}: {error}"))
+
     def next_request(self) -> Request | None:
+        import redis
+
+        if self.store is None or self.owner.stopped:
+            return None
+        try:
+            return self._next_request(self.store)
+        except (StorageError, redis.RedisError) as error:
+            self._lost(error)
+            return None
+
+    def enqueue_request(self, request: Request) -> bool:
+        import redis
+
+        if self.owner.stopped:
+            return False
+        try:
+            return bool(super().enqueue_request(request))
+        except redis.RedisError as error:
+            self._lost(error)
+            return False
+
+    def has_pending_requests(self) -> bool:
+        import redis
+
+        if self.owner.stopped:
+            return False
+        try:
+            return bool(super().has_pending_requests())
+        except redis.RedisError as error:
+            self._lost(error)
+            return False
+
+    def close(self, reason: str) -> None:
+        import redis
+
+        try:
+            super().close(reason)
+        except redis.RedisError as error:
+            self._lost(error)
+
+    def _next_request(self, store: RedisLedger) -> Request | None:
         while True:
             request: Request | None = super().next_request()
             if request is None:
-                if self.store.recover(self._push_encoded):
+                if store.recover(self._push_encoded):
                     continue
                 return None
             encoded = self.queue._encode_request(request)
@@ -454,13 +553,13 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             content_id = request.meta.get("dwnews_content_id")
             if request.meta.get("dwnews_page") == "article" and content_id:
                 short_id = urls.content_id_to_short_id(int(content_id))
-                taken = self.store.take(short_id, encoded, revision=bool(request.meta.get("dwnews_revision")))
+                taken = store.take(short_id, encoded, revision=bool(request.meta.get("dwnews_revision")))
                 if taken != 1:
                     if self.stats is not None:
                         self.stats.inc_value(f"dwnews/redis/not_taken/{'known' if taken == 0 else 'elsewhere'}")
                     continue
             else:
-                self.store.page_taken(self.fingerprint(request), encoded)
+                store.page_taken(self.fingerprint(request), encoded)
             return request
 
     def _push_encoded(self, encoded: str) -> None:
@@ -493,10 +592,16 @@ class PageDoneMiddleware:
         return cls(crawler)
 
     def _done(self, response: Response) -> None:
-        store = LedgerOwner.of(self.crawler).ledger
+        owner = LedgerOwner.of(self.crawler)
         request = response.request
-        if isinstance(store, RedisLedger) and request is not None and request.meta.get("dwnews_page") != "article":
-            store.page_done(self.fingerprint(request))
+        if owner.stopped or request is None or request.meta.get("dwnews_page") == "article":
+            return
+        try:
+            store = owner.ledger
+            if isinstance(store, RedisLedger):
+                store.page_done(self.fingerprint(request))
+        except StorageError as fault:
+            owner.fault(fault)
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
         yield from result
@@ -538,11 +643,22 @@ class WorkerLifecycle:
     def item_scraped(self, item: Any, spider: Spider) -> None:
         short_id = getattr(item, "short_id", None)
         if short_id:
-            self._store().scraped(str(short_id))
+            try:
+                self._store().scraped(str(short_id))
+            except StorageError as fault:
+                LedgerOwner.of(self.crawler).fault(fault)
 
     def spider_idle(self, spider: Spider) -> None:
+        owner = LedgerOwner.of(self.crawler)
+        if owner.stopped:
+            return
         store = self._store()
-        if store.queued() or store.busy_elsewhere() or store.dead_workers():
+        try:
+            busy = store.queued() or store.busy_elsewhere() or store.dead_workers()
+        except StorageError as fault:
+            owner.fault(fault)
+            return
+        if busy:
             self.idle_since = None
             raise DontCloseSpider("other workers are still at work")
         now = time.monotonic()

@@ -158,7 +158,7 @@ class LedgerOwner:
         if self.crawler.stats is not None and not self.crawler.stats.get_value(stat):
             self.crawler.stats.set_value(stat, message)
         if self.stopped:
-            logger.error("dwnews: %s", message)
+            logger.info("Also, after the crawl stopped: %s", message)  # the first cause was said
             return
         self.stopped = True
         logger.error("dwnews: %s", message)

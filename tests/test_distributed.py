@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+import socket
 import subprocess
+import threading
 from collections import Counter
 from pathlib import Path
 
-from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
+import pytest
+
+from dwnews.mirror import PROJECT_ROOT, Fault, MirrorServer, SyntheticSite
 from dwnews.state import main as state_main
 from tests.conftest import SITE, crawl_args, free_port, read_result, run_crawl, wait_until
 from tests.test_incremental import politics_ids
@@ -101,3 +106,43 @@ def test_redis_unreachable_is_a_clear_error_at_start(mirror: MirrorServer, tmp_p
     errors = [line for line in result.log.splitlines() if line.startswith("dwnews: ")]
     assert len(errors) == 1 and f"DWNEWS_REDIS_URL={nowhere}: Redis does not answer" in errors[0]
     assert mirror.paths() == []
+
+
+def test_redis_lost_mid_crawl_exits_4_with_one_line(tmp_path: Path) -> None:
+    """The Redis a worker shares dies while it works: exit 4, one line, no traceback, nothing exported."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    port = free_port()
+    redis = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    release = threading.Event()
+    try:
+        wait_until(lambda: _listening(port), what="redis-server")
+        with MirrorServer(SITE) as server:
+            server.faults["sw/a-66808855"] = Fault("block", release=release, seconds=120)
+            run_dir = tmp_path / "worker"
+            worker = start(server, run_dir, f"redis://127.0.0.1:{port}/0")
+            # discovery done, the article held by the mirror: the worker is mid-crawl
+            wait_until(lambda: any(p.endswith("/s-11588") for p in server.paths(200)), what="the home page")
+            redis.kill()
+            redis.wait(30)
+            release.set()
+            code = worker.wait(120)
+    finally:
+        release.set()
+        redis.kill()
+    log = (tmp_path / "worker.log").read_text()
+    assert code == 4, log[-3000:]
+    faults = [line for line in log.splitlines() if "dwnews: storage fault" in line]
+    assert len(faults) == 1 and "Redis" in faults[0] and "ConnectionError" in faults[0], faults
+    assert "Traceback" not in log, log[-3000:]
+    assert not (run_dir / "items.jsonl").exists(), "no feed whose articles could not be recorded"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
