@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from itemadapter import ItemAdapter
 from scrapy.exporters import CsvItemExporter
 
-from dwnews.items import FIELD_NAMES
+from dwnews.items import FIELD_NAMES, exported
 
 LIST_SEPARATOR = " | "
 _IMAGE_COLUMNS = ("image_urls", "image_captions", "image_credits")
@@ -34,7 +33,7 @@ def neutralize(cell: str) -> str:
 
 def csv_row(item: Any) -> dict[str, str]:
     """The flat row of an article: every column a string."""
-    record = ItemAdapter(item).asdict()
+    record = exported(item)
     images = record.pop("images", None) or []
     row: dict[str, str] = {}
     for name in CSV_COLUMNS:

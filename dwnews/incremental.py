@@ -33,6 +33,7 @@ from scrapy.settings import BaseSettings
 
 from dwnews import urls
 from dwnews.health import REFUSED_STAT, STORAGE_FAULT_STAT
+from dwnews.items import exported
 from dwnews.ledger import NEW, REVISED, Claim, Ledger, SqliteLedger, StorageError
 
 logger = logging.getLogger(__name__)
@@ -411,7 +412,7 @@ class StageRecordPipeline:
         try:
             ledger = self.owner.ledger
             if ledger is not None:
-                ledger.stage(ItemAdapter(item).asdict())
+                ledger.stage(exported(item))
         except StorageError as fault:
             self.owner.fault(fault)
             raise DropItem(f"not staged: {fault}", log_level="DEBUG") from None

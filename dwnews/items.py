@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from dwnews.text import CleanText
+
 
 @dataclass
 class Article:
@@ -36,12 +38,26 @@ class Article:
     images: list[dict[str, str | None]] = field(default_factory=list)
     word_count: int = 0
     crawled_at: str | None = None
+    #: the body as the page object structured it (paragraphs, subheadings, credit lines moved
+    #: out), for the cleaning pipeline; never exported, dropped once the body is cleaned
+    parts: CleanText | None = field(default=None, repr=False, compare=False, metadata={"transient": True})
 
     @classmethod
-    def from_record(cls, record: dict[str, Any], crawled_at: str) -> Article:
+    def from_record(cls, record: dict[str, Any], crawled_at: str, parts: CleanText | None = None) -> Article:
         """Build from a page object's record (every field but ``crawled_at``)."""
-        return cls(**record, crawled_at=crawled_at)
+        return cls(**record, crawled_at=crawled_at, parts=parts)
 
 
-FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Article))
+#: the exported fields, in the export order (settings.FEED_EXPORT_FIELDS)
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Article) if not f.metadata.get("transient"))
+
+
+def exported(item: Any) -> dict[str, Any]:
+    """The exported fields of an item (an Article or a dict) as a dict, in the export order."""
+    from itemadapter import ItemAdapter
+
+    adapter = ItemAdapter(item)
+    return {name: adapter.get(name) for name in FIELD_NAMES if name in adapter or isinstance(item, Article)}
+
+
 CORE_FIELDS: tuple[str, ...] = ("short_id", "title", "body", "published")

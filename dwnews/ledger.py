@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -379,6 +380,7 @@ class SqliteLedger:
     @_guarded
     def start_run(self) -> dict[str, int]:
         recovered = self.recover()
+        recovered["failures_imported"] = self._import_failures_file()
         pid = os.getpid()
         with self.transaction() as db:
             db.execute(
@@ -576,6 +578,31 @@ class SqliteLedger:
             )
 
     # ----- failures --------------------------------------------------------------------------------
+
+    def _import_failures_file(self) -> int:
+        """Take over the ``failures.jsonl`` an earlier version kept beside the database (absolute
+        URLs): each article's path becomes a failure entry; the file is renamed ``.imported``."""
+        from dwnews.urls import article_id, content_id_to_short_id
+
+        count = 0
+        for name in ("failures.retrying.jsonl", "failures.jsonl"):
+            old = self.state_dir / name
+            if not old.is_file():
+                continue
+            for line in old.read_text("utf-8", errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a crash
+                if not isinstance(entry, dict) or entry.get("page") != "article":
+                    continue
+                path = urlsplit(str(entry.get("url") or "")).path
+                content_id = article_id(path)
+                if content_id is not None:
+                    self.record_failure(content_id_to_short_id(content_id), path, str(entry.get("reason") or ""))
+                    count += 1
+            os.replace(old, old.with_name(name + ".imported"))
+        return count
 
     @_guarded
     def record_failure(self, short_id: str, path: str, reason: str) -> bool:

@@ -5,6 +5,7 @@ Override any of them per run with ``-s NAME=VALUE``.
 """
 
 from dwnews import __version__
+from dwnews.items import FIELD_NAMES
 
 BOT_NAME = "dwnews"
 SPIDER_MODULES = ["dwnews.spiders"]
@@ -159,10 +160,13 @@ ITEM_PIPELINES = {
 }
 
 # Without -O/-o (and no FEEDS) a crawl writes one JSON Lines file per run, named with the spider
-# and the run time (Scrapy's %(name)s and %(time)s). Empty: no default feed. Not set as FEEDS
+# and the run's start time to the microsecond (Scrapy's %(name)s and %(batch_time)s: two runs
+# started in the same second never share a file). Empty: no default feed. Not set as FEEDS
 # here because Scrapy merges -O/-o into FEEDS instead of replacing it.
-DWNEWS_DEFAULT_FEED = "feeds/%(name)s-%(time)s.jsonl"
+DWNEWS_DEFAULT_FEED = "feeds/%(name)s-%(batch_time)s.jsonl"
 FEED_EXPORT_ENCODING = "utf-8"
+# The record's fields in their order (an item's working fields are never exported).
+FEED_EXPORT_FIELDS = list(FIELD_NAMES)
 # CSV for spreadsheets: fixed columns, lists joined with " | ", formula cells neutralised.
 FEED_EXPORTERS = {"csv": "dwnews.exporters.SpreadsheetCsvItemExporter"}
 # Local feeds are written as <feed>.part and renamed when complete (dwnews.feeds).

@@ -297,10 +297,17 @@ class CleanText:
         return "\n\n".join(self.paragraphs)
 
 
-def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True) -> CleanText:
+def word_count(text: str) -> int:
+    """Words of a text, as the record's ``word_count`` counts them (the one definition)."""
+    return len(text.split())
+
+
+def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True, credit_lines: bool = True) -> CleanText:
     """Clean a list of paragraphs: characters, whitespace, boilerplate, trailing credit lines.
 
     ``kiswahili`` turns on the alt-text rule (German text is only noise on a non-German page).
+    ``credit_lines`` False: the caller moved them out already (a page object knows which blocks
+    are paragraphs and which headings; popping again here would use other rules).
     """
     kept: list[str] = []
     removed: list[str] = []
@@ -321,6 +328,8 @@ def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True) -> Clean
             removed.append(rule)
             continue
         kept.append(text)
+    if not credit_lines:
+        return CleanText(kept, removed)
     found = pop_credit_lines(kept)
     removed += found.removed
     return CleanText(kept, removed, agencies=found.agencies, editors=found.editors, authors=found.authors)
@@ -331,22 +340,32 @@ def clean_body(body: str, kiswahili: bool = True) -> CleanText:
     return clean_paragraphs(re.split(r"\n\s*\n", body or ""), kiswahili=kiswahili)
 
 
-def clean_record(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def clean_record(record: dict[str, Any], parts: CleanText | None = None) -> tuple[dict[str, Any], list[str]]:
     """The record with every text field cleaned, and the names of the rules that removed text.
 
     Body and teaser go through the paragraph rules; title, subheadings, names, topics and
     image captions through the character and whitespace rules. ``word_count`` follows the
     cleaned body. An empty ``body`` in the result means nothing of the article text was left.
+
+    ``parts``: the body's paragraphs as the page object found them, credit lines already moved
+    into their fields: cleaned paragraph by paragraph, never split again from the joined text.
+    Without it (a record from elsewhere), the body text is split on blank lines.
     """
     out = dict(record)
     kiswahili = (record.get("language") or "sw") == "sw"
-    body = clean_body(str(record.get("body") or ""), kiswahili=kiswahili)
+    if parts is not None:
+        body = clean_paragraphs(parts.paragraphs, kiswahili=kiswahili, credit_lines=False)
+    else:
+        body = clean_body(str(record.get("body") or ""), kiswahili=kiswahili)
     teaser = clean_paragraphs([str(record.get("teaser") or "")], kiswahili=kiswahili)
     out["title"] = clean_inline(record.get("title")) or None
     out["teaser"] = teaser.text or None
     out["body"] = body.text
     kept = set(body.paragraphs)
-    out["subheadings"] = [h for h in (clean_inline(h) for h in record.get("subheadings") or []) if h in kept]
+    headings = getattr(parts, "subheadings", None) if parts is not None else None
+    if headings is None:
+        headings = record.get("subheadings") or []
+    out["subheadings"] = [h for h in (clean_inline(h) for h in headings) if h in kept]
     for name in ("topics", "authors", "editors", "agencies"):
         out[name] = dedupe([clean_inline(value) for value in record.get(name) or []])
     out["agencies"] = out["agencies"] or body.agencies
@@ -362,5 +381,5 @@ def clean_record(record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         }
         for image in record.get("images") or []
     ]
-    out["word_count"] = len(body.text.split())
+    out["word_count"] = word_count(body.text)
     return out, body.removed + [f"teaser_{rule}" for rule in teaser.removed if rule != "empty"]

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from dwnews import settings as project_settings
 from dwnews.health import Thresholds, assess
 from dwnews.incremental import IncrementalMiddleware, LedgerOwner, StageRecordPipeline, request_failed
-from dwnews.items import Article
+from dwnews.items import Article, exported
 from dwnews.ledger import SqliteLedger
 from dwnews.spiders.politics import PoliticsSpider
 from tests.conftest import SITE
@@ -96,20 +96,20 @@ def test_a_second_run_drops_known_articles_before_download(tmp_path: Path) -> No
     first = home_links(spider, middleware)
     ledger = LedgerOwner.of(crawler).ledger
     assert ledger is not None
-    exported = [r for r in first if r.meta["dwnews_content_id"] in POLITICS]
-    for request in exported:
+    done = [r for r in first if r.meta["dwnews_content_id"] in POLITICS]
+    for request in done:
         for item in run_article(spider, middleware, request):
-            ledger.stage(item.__dict__)
+            ledger.stage(exported(item))
     feed = tmp_path / "f.jsonl"
     ledger.feed_opened(feed, None, "jsonlines")
-    ledger.feed_stored(feed, [r.meta["dwnews_short_id"] for r in exported])
+    ledger.feed_stored(feed, [r.meta["dwnews_short_id"] for r in done])
     LedgerOwner.of(crawler).engine_stopped()
 
     crawler2, spider2, middleware2 = make_crawler(tmp_path)
     second = home_links(spider2, middleware2)
     assert {r.meta["dwnews_content_id"] for r in second} == {r.meta["dwnews_content_id"] for r in first} - POLITICS
-    assert stat(crawler2, "dwnews/incremental/skipped/exported") == len(exported)
-    assert stat(crawler2, "dwnews/source/sections/known") == len(exported)
+    assert stat(crawler2, "dwnews/incremental/skipped/exported") == len(done)
+    assert stat(crawler2, "dwnews/source/sections/known") == len(done)
 
 
 def test_one_hostile_link_costs_only_itself(tmp_path: Path) -> None:

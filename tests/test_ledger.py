@@ -145,7 +145,13 @@ def test_recovery_discards_an_unfinished_part_file(tmp_path: Path) -> None:
     assert (tmp_path / "f.jsonl.part").exists()
     run = SqliteLedger(tmp_path, run_id="next")
     recovered = run.start_run()
-    assert recovered == {"dead_runs": 1, "claims_released": 2, "feeds_committed": 0, "parts_removed": 1}
+    assert recovered == {
+        "dead_runs": 1,
+        "claims_released": 2,
+        "feeds_committed": 0,
+        "parts_removed": 1,
+        "failures_imported": 0,
+    }
     assert not (tmp_path / "f.jsonl.part").exists() and not (tmp_path / "f.jsonl").exists()
     assert run.claim_many([Claim("4WK2B", 66808855)]) == {"4WK2B": NEW}
     assert list(run.records()) == [], "a staged record of a dead run is not the corpus"
@@ -307,3 +313,33 @@ def test_command_line_forget_and_import(tmp_path: Path, capsys: pytest.CaptureFi
     assert run.counts() == {"exported": len(records)}
     assert {r["short_id"] for r in run.records()} == {r["short_id"] for r in records}
     assert f"imported {len(records)} articles" in capsys.readouterr().out
+
+
+def test_a_state_of_the_previous_version_is_taken_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its articles table lacks the record columns and its failures were a JSON Lines file of URLs."""
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "articles.sqlite3")
+    db.executescript(
+        "CREATE TABLE articles (short_id TEXT PRIMARY KEY, content_id INTEGER, status TEXT NOT NULL, reason TEXT,"
+        " run_id TEXT, feed TEXT, updated_at TEXT NOT NULL);"
+        "INSERT INTO articles VALUES ('4WK2B', 66808855, 'exported', NULL, 'old', 'siasa.jsonl', '2026-01-01');"
+    )
+    db.commit()
+    db.close()
+    (tmp_path / "failures.jsonl").write_text(
+        json.dumps({"url": "http://127.0.0.1:8123/sw/habari/a-66899999", "reason": "http_404", "page": "article"})
+        + "\n"
+        + json.dumps({"url": "http://127.0.0.1:8123/sw/s-11588", "reason": "timeout", "page": "listing"})
+        + "\n{cut by a crash"
+    )
+    ledger = SqliteLedger(tmp_path, run_id="new")
+    recovered = ledger.start_run()
+    assert recovered["failures_imported"] == 1
+    assert ledger.failures_to_retry() == [("4WhkF", "/sw/habari/a-66899999")], "a path: the next host may differ"
+    assert (tmp_path / "failures.jsonl.imported").exists() and not (tmp_path / "failures.jsonl").exists()
+    assert ledger.claim_many([Claim("4WK2B", 66808855)]) == {"4WK2B": EXPORTED}, "what it knew still counts"
+    assert ledger.exported_without_record() == 1
+    ledger.finish_run()
+    assert main(["--state-dir", str(tmp_path), "export", "-O", str(tmp_path / "c.jsonl")]) == 0
+    assert "older version that kept no records" in capsys.readouterr().err

@@ -50,3 +50,21 @@ def test_missing_core_fields_and_duplicates_are_dropped_and_counted() -> None:
     with pytest.raises(DropItem):
         dedup.process_item(seed_article())
     assert crawler.stats.get_value("dwnews/dropped/duplicate") == 1
+
+
+def test_the_pipeline_cleans_the_parts_the_page_found_and_pops_no_credit_line_again() -> None:
+    """The page object moves credit lines out knowing headings from paragraphs; the pipeline cleans
+    those paragraphs one by one and never splits the joined text or pops by other rules."""
+    html = (SITE / "sw" / "a-66808855.html").read_text("utf-8")
+    page = ArticlePage("https://www.dw.com/sw/x/a-66808855", html)
+    # a closing heading that reads like a credit line: a heading is never one, so a page keeps it
+    heading = "Mhariri: maoni ya wasomaji"
+    parts = dataclasses.replace(
+        page.body, paragraphs=[*page.body.paragraphs, heading], subheadings=[*page.body.subheadings, heading]
+    )
+    item = Article.from_record(page.record(), crawled_at="2026-11-30T00:00:00Z", parts=parts)
+    cleaned = CleanTextPipeline(get_crawler().stats).process_item(item)
+    assert cleaned.body.endswith(heading) and heading in cleaned.subheadings
+    assert cleaned.editors == page.record()["editors"], "no second credit-line pass"
+    assert cleaned.parts is None, "the working parts are not carried to the feed"
+    assert cleaned.word_count == len(cleaned.body.split())

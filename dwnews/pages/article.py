@@ -23,7 +23,15 @@ from lxml.etree import ParserError
 
 from dwnews import urls
 from dwnews.dates import iso_utc, parse_text_date
-from dwnews.text import CleanText, collapse_whitespace, dedupe, is_read_more, pop_credit_lines, split_names
+from dwnews.text import (
+    CleanText,
+    collapse_whitespace,
+    dedupe,
+    is_read_more,
+    pop_credit_lines,
+    split_names,
+    word_count,
+)
 
 IMAGE_FORMAT_ID = "6"  # DW's 940x529 rendition
 STATIC_IMAGE_BASE = "https://static.dw.com/"
@@ -705,5 +713,5 @@ class ArticlePage:
             "published": self.published,
             "modified": self.modified,
             "images": [image.as_dict() for image in self.images],
-            "word_count": len(body.text.split()),
+            "word_count": word_count(body.text),
         }

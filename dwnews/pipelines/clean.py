@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from dwnews.items import Article
+from dwnews.items import FIELD_NAMES, Article, exported
 from dwnews.text import clean_record
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class CleanTextPipeline:
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         adapter = ItemAdapter(item)
-        cleaned, removed = clean_record(adapter.asdict())
+        parts = item.parts if isinstance(item, Article) else None
+        cleaned, removed = clean_record(exported(item), parts=parts)
         for rule in removed:
             self.stats.inc_value(f"dwnews/clean/removed/{rule}")
         if not adapter.get("body"):
@@ -43,8 +44,7 @@ class CleanTextPipeline:
             logger.warning("Dropped %s: body empty after cleaning", adapter.get("url"))
             raise DropItem(f"empty body after cleaning: {adapter.get('url')}")
         if isinstance(item, Article):
-            names = {f.name for f in fields(Article)}
-            return replace(item, **{k: v for k, v in cleaned.items() if k in names})
+            return replace(item, **{k: v for k, v in cleaned.items() if k in FIELD_NAMES}, parts=None)
         for key, value in cleaned.items():
             adapter[key] = value
         return item

@@ -243,7 +243,8 @@ class DwSpider(scrapy.Spider):
             self.inc("dropped/missing_short_id")
             logger.warning("Dropped %s: no content id in its URL, canonical link or state", page.url)
             return None
-        return Article.from_record(record, crawled_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        crawled_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return Article.from_record(record, crawled_at=crawled_at, parts=page.body)
 
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
         raise NotImplementedError
