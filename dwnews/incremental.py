@@ -287,29 +287,28 @@ class IncrementalMiddleware:
         held: list[Request] = []
         try:
             async for output in start:
-                passed = self._split(output, held)
-                if passed is not None and not self.owner.stopped:
+                if (passed := self._split(output, held)) is not None and not self.owner.stopped:
                     yield passed
         except Exception as error:
-            # the spider's start requests broke off: what came before them still counts
-            self.inc(f"errors/start/{type(error).__name__}")
-            logger.error("dwnews: the start requests broke off: %s: %s", type(error).__name__, error, exc_info=True)
-        for request in self.claimed(held):
-            yield request
-        for request in self.retries():
+            self._start_broke_off(error)
+        for request in self._after_start(held):
             yield request
 
     def process_start_requests(self, start_requests: Iterable[Any], spider: Spider) -> Iterator[Any]:
         """The same for middlewares of the old API (scrapy-splash's): Scrapy wants both defined."""
         held: list[Request] = []
         try:
-            for output in start_requests:
-                passed = self._split(output, held)
-                if passed is not None and not self.owner.stopped:
-                    yield passed
+            yield from (p for o in start_requests if (p := self._split(o, held)) is not None and not self.owner.stopped)
         except Exception as error:
-            self.inc(f"errors/start/{type(error).__name__}")
-            logger.error("dwnews: the start requests broke off: %s: %s", type(error).__name__, error, exc_info=True)
+            self._start_broke_off(error)
+        yield from self._after_start(held)
+
+    def _start_broke_off(self, error: Exception) -> None:
+        """The spider's start requests raised: what came before still counts; the crawl is unhealthy."""
+        self.inc(f"errors/start/{type(error).__name__}")
+        logger.error("dwnews: the start requests broke off: %s: %s", type(error).__name__, error, exc_info=True)
+
+    def _after_start(self, held: list[Request]) -> Iterator[Request]:
         yield from self.claimed(held)
         yield from self.retries()
 
