@@ -55,8 +55,10 @@ FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "
 # Commit a worker's finished feed: an article counts as its export only if no other worker took it
 # over in the meantime (this worker was wrongly thought dead, its work handed out again).
 # A revision (ARGV[i + 2] == '1') replaces the exported record. The record itself comes from the
-# worker's staged hash. KEYS: articles, claims, staged, records, failures; ARGV: me, feed, then
-# (short id, modified, revision) triples. Returns the accepted ids.
+# worker's staged hash; an article whose staged record is gone (the worker was taken for dead and
+# its work handed out again, staged records and all) is not this feed's.
+# KEYS: articles, claims, staged, records, failures; ARGV: me, feed, then (short id, modified,
+# revision) triples. Returns the accepted ids.
 _COMMIT = """
 local accepted = {}
 for i = 3, #ARGV, 3 do
@@ -64,11 +66,11 @@ for i = 3, #ARGV, 3 do
   local owner = redis.call('HGET', KEYS[2], id)
   local known = redis.call('HGET', KEYS[1], id)
   local revision = ARGV[i + 2] == '1' and known and cjson.decode(known).status == 'exported'
-  if (not known or revision) and (not owner or owner == ARGV[1]) then
+  local staged = redis.call('HGET', KEYS[3], id)
+  if staged and (not known or revision) and (not owner or owner == ARGV[1]) then
     local entry = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
     redis.call('HSET', KEYS[1], id, cjson.encode(entry))
-    local staged = redis.call('HGET', KEYS[3], id)
-    if staged then redis.call('HSET', KEYS[4], id, staged) end
+    redis.call('HSET', KEYS[4], id, staged)
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
     redis.call('HDEL', KEYS[5], id)
@@ -309,8 +311,10 @@ class RedisLedger:
         self._article_done(short_id)
 
     def release(self, short_id: str) -> None:
+        """Give an article up, unless staged: then it is on its way into this worker's feed."""
+        if self.redis.hexists(self.staged_key(), short_id):
+            return
         self._article_done(short_id)
-        self.redis.hdel(self.staged_key(), short_id)
 
     def _article_done(self, short_id: str) -> None:
         self.redis.hdel(self.claims_key, short_id)

@@ -122,10 +122,14 @@ class AtomicFileFeedStorage(FileFeedStorage):
             return
         real = Path(os.path.realpath(self.target))
         try:
-            mode = real.stat().st_mode if real.exists() else None
+            try:
+                mode: int | None = os.stat(self.target).st_mode  # follows links, /dev/stdout -> a pipe too
+            except FileNotFoundError:
+                mode = None
             if mode is not None and not stat.S_ISREG(mode):
-                self.in_place = True  # a device, a pipe, a terminal: written where it is
-                self.target = real
+                # a device, a pipe, a terminal: written where it is, by the name given (the resolved
+                # name of a pipe, /proc/<pid>/fd/pipe:[n], cannot be opened)
+                self.in_place = True
             else:
                 self.target = real  # a symlink to a regular file is followed, never replaced
                 self.part = real.with_name(real.name + ".part")

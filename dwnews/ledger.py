@@ -498,12 +498,14 @@ class SqliteLedger:
 
     @_guarded
     def release(self, short_id: str) -> None:
+        """A staged article is on its way into a feed: a later drop (a second record of it, under
+        another URL) does not give up its claim or its record."""
         with self.transaction() as db:
             db.execute(
-                "DELETE FROM articles WHERE short_id = ? AND status = 'claimed' AND run_id = ?",
-                (short_id, self.run_id),
+                "DELETE FROM articles WHERE short_id = ? AND status = 'claimed' AND run_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM staged WHERE staged.run_id = ? AND staged.short_id = ?)",
+                (short_id, self.run_id, self.run_id, short_id),
             )
-            db.execute("DELETE FROM staged WHERE short_id = ? AND run_id = ?", (short_id, self.run_id))
 
     @_guarded
     def stage(self, record: dict[str, Any]) -> None:

@@ -343,3 +343,20 @@ def test_a_state_of_the_previous_version_is_taken_over(tmp_path: Path, capsys: p
     ledger.finish_run()
     assert main(["--state-dir", str(tmp_path), "export", "-O", str(tmp_path / "c.jsonl")]) == 0
     assert "older version that kept no records" in capsys.readouterr().err
+
+
+def test_a_staged_article_is_not_given_up_by_a_later_drop(tmp_path: Path) -> None:
+    """A second record of an article (another URL, the same short id) is dropped by the run's dedup;
+    that drop must not release the first one, which is on its way into the feed."""
+    record = real_records()[0]
+    ledger = SqliteLedger(tmp_path, run_id="r")
+    ledger.start_run()
+    ledger.claim_many([Claim(record["short_id"], record["content_id"])])
+    ledger.stage(record)
+    ledger.release(record["short_id"])  # what the owner does on item_dropped
+    other = SqliteLedger(tmp_path, run_id="other")
+    other.start_run()
+    answer = other.claim_many([Claim(record["short_id"], record["content_id"])])
+    assert answer == {record["short_id"]: CLAIMED_ELSEWHERE}, "still claimed"
+    ledger.feed_stored(tmp_path / "f.jsonl", [record["short_id"]])
+    assert list(ledger.records()) == [record], "exported with its record"

@@ -237,6 +237,13 @@ def test_dev_null_a_fifo_and_a_symlink_are_written_in_place(mirror: MirrorServer
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert {json.loads(line)["content_id"] for line in received[0].decode().splitlines()} == POLITICS
 
+    # /dev/stdout that is a pipe (`scrapy crawl ... -O /dev/stdout:jsonlines | wc -l`)
+    command = crawl_args(mirror.base_url, "politics", tmp_path / "p", *QUIET, state_dir=tmp_path / "s4")
+    command[command.index("-O") + 1] = "/dev/stdout:jsonlines"
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {json.loads(line)["content_id"] for line in done.stdout.splitlines()} == POLITICS
+
     real = tmp_path / "corpus" / "siasa.jsonl"
     real.parent.mkdir()
     real.write_text("")
