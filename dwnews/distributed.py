@@ -44,7 +44,17 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from dwnews import urls
 from dwnews.incremental import LedgerOwner
-from dwnews.ledger import EXPORTED, NEW, REVISED, SKIPPED, Claim, StorageError, in_range, record_json
+from dwnews.ledger import (
+    CLAIMED_ELSEWHERE,
+    EXPORTED,
+    NEW,
+    REVISED,
+    SKIPPED,
+    Claim,
+    StorageError,
+    in_range,
+    record_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -320,8 +330,17 @@ class RedisLedger:
         self.redis.hdel(self.claims_key, short_id)
         self.redis.hdel(self.inflight_key(), f"a:{short_id}")
 
-    def stage(self, record: dict[str, Any]) -> None:
-        self.redis.hset(self.staged_key(), str(record["short_id"]), record_json(record))
+    def stage(self, record: dict[str, Any]) -> str | None:
+        short_id = str(record["short_id"])
+        known = self.redis.hget(ARTICLES_KEY, short_id)
+        if known is not None and json.loads(known).get("status") == EXPORTED and short_id not in self.revised:
+            return EXPORTED
+        owner = self.redis.hget(self.claims_key, short_id)
+        if owner and owner != self.worker and owner in self.live_workers():
+            return CLAIMED_ELSEWHERE
+        self.redis.hset(self.claims_key, short_id, self.worker)
+        self.redis.hset(self.staged_key(), short_id, record_json(record))
+        return None
 
     # ----- failures -------------------------------------------------------------------------------
 

@@ -410,9 +410,12 @@ class StageRecordPipeline:
             raise DropItem("the crawl stopped on a storage fault", log_level="DEBUG")
         try:
             ledger = self.owner.ledger
-            if ledger is not None:
-                ledger.stage(exported(item))
+            refused = ledger.stage(exported(item)) if ledger is not None else None
         except StorageError as fault:
             self.owner.fault(fault)
             raise DropItem(f"not staged: {fault}", log_level="DEBUG") from None
+        if refused:
+            # its own short id is known (a link under another id, a resumed JOBDIR queue): once only
+            self.owner.inc(f"dwnews/dropped/already_{refused}")
+            raise DropItem(f"{ItemAdapter(item).get('short_id')} is {refused}: not exported again", log_level="INFO")
         return item

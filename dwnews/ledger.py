@@ -97,8 +97,12 @@ class Ledger(Protocol):
     def release(self, short_id: str) -> None:
         """This run gives its claim up (failed, dropped, out of range): a later run tries again."""
 
-    def stage(self, record: dict[str, Any]) -> None:
-        """The record of an article on its way into this run's feeds (not exported yet)."""
+    def stage(self, record: dict[str, Any]) -> str | None:
+        """The record of an article on its way into this run's feeds (not exported yet).
+
+        Checked against the ledger by the record's own short id (a link may have named another
+        id, a resumed JOBDIR crawl's requests were never claimed): None when accepted, else why
+        not (EXPORTED: another run exported it and this is no revision; CLAIMED_ELSEWHERE)."""
 
     def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
         """A feed file is being written (``part`` None: written in place, no rename)."""
@@ -259,7 +263,13 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 """
 # columns later versions added to ``articles`` (a state file of an earlier version gets them)
-_ADDED_COLUMNS = {"modified": "TEXT", "lastmod_seen": "TEXT", "published": "TEXT", "record": "TEXT"}
+_ADDED_COLUMNS = {
+    "modified": "TEXT",
+    "lastmod_seen": "TEXT",
+    "published": "TEXT",
+    "record": "TEXT",
+    "revision_run": "TEXT",  # the run that claimed a revision of this exported article
+}
 
 _T = TypeVar("_T")
 
@@ -463,7 +473,10 @@ class SqliteLedger:
                     if status == EXPORTED and self.revisions and lastmod and lastmod > max(modified or "", seen or ""):
                         # A revision: download it again. The row stays 'exported' (a failed download
                         # loses nothing); lastmod_seen stops the next run from fetching the same one.
-                        db.execute("UPDATE articles SET lastmod_seen = ? WHERE short_id = ?", (lastmod, short_id))
+                        db.execute(
+                            "UPDATE articles SET lastmod_seen = ?, revision_run = ? WHERE short_id = ?",
+                            (lastmod, self.run_id, short_id),
+                        )
                         answers[short_id] = REVISED
                         continue
                     if status in (EXPORTED, SKIPPED):
@@ -508,12 +521,30 @@ class SqliteLedger:
             )
 
     @_guarded
-    def stage(self, record: dict[str, Any]) -> None:
+    def stage(self, record: dict[str, Any]) -> str | None:
+        short_id = str(record["short_id"])
         with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, run_id, revision_run FROM articles WHERE short_id = ?", (short_id,)
+            ).fetchone()
+            if row is not None:
+                status, owner, revision_run = row
+                if status == EXPORTED and revision_run != self.run_id:
+                    return EXPORTED
+                if status == "claimed" and owner != self.run_id and owner not in self._dead_runs(db):
+                    return CLAIMED_ELSEWHERE
+            if row is None or row[0] != EXPORTED:
+                db.execute(
+                    "INSERT INTO articles (short_id, content_id, status, run_id, updated_at)"
+                    " VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
+                    " run_id = excluded.run_id, reason = NULL, updated_at = excluded.updated_at",
+                    (short_id, record.get("content_id"), self.run_id, now_iso()),
+                )
             db.execute(
                 "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
-                (self.run_id, str(record["short_id"]), record_json(record)),
+                (self.run_id, short_id, record_json(record)),
             )
+        return None
 
     def _commit(self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str) -> int:
         count = 0
@@ -529,7 +560,8 @@ class SqliteLedger:
                 " status = 'exported', reason = NULL, run_id = excluded.run_id, feed = excluded.feed,"
                 " modified = COALESCE(excluded.modified, articles.modified),"
                 " published = COALESCE(excluded.published, articles.published),"
-                " record = COALESCE(excluded.record, articles.record), updated_at = excluded.updated_at",
+                " record = COALESCE(excluded.record, articles.record), revision_run = NULL,"
+                " updated_at = excluded.updated_at",
                 (
                     short_id,
                     record.get("content_id"),

@@ -360,3 +360,26 @@ def test_a_staged_article_is_not_given_up_by_a_later_drop(tmp_path: Path) -> Non
     assert answer == {record["short_id"]: CLAIMED_ELSEWHERE}, "still claimed"
     ledger.feed_stored(tmp_path / "f.jsonl", [record["short_id"]])
     assert list(ledger.records()) == [record], "exported with its record"
+
+
+def test_staging_checks_the_records_own_id(tmp_path: Path) -> None:
+    """A link under another id (a redirect, an alias) or a resumed JOBDIR queue reaches staging
+    without a claim of the record's own id: an article another run exported is refused there."""
+    record = real_records()[0]
+    first = SqliteLedger(tmp_path, run_id="a", revisions=True)
+    first.start_run()
+    export_run(first, tmp_path / "a.jsonl", [record])
+    first.finish_run()
+
+    later = SqliteLedger(tmp_path, run_id="b", revisions=True)
+    later.start_run()
+    assert later.stage(record) == EXPORTED, "never exported twice"
+    live = SqliteLedger(tmp_path, run_id="c")
+    live.start_run()
+    other = {**real_records()[1]}
+    assert live.stage(other) is None, "an article nobody claimed is claimed at staging"
+    assert later.stage(other) == CLAIMED_ELSEWHERE
+    # a revision this run claimed is staged
+    claim = Claim(record["short_id"], record["content_id"], "2099-01-01T00:00:00Z")
+    assert later.claim_many([claim]) == {record["short_id"]: REVISED}
+    assert later.stage({**record, "title": "Toleo jipya"}) is None

@@ -88,6 +88,34 @@ def fail_at_start(spider_name: str, error: ArgumentError) -> None:
     raise SystemExit(2)
 
 
+def check_settings(settings: BaseSettings) -> None:
+    """Every ``DWNEWS_*`` setting read as the type of its default in dwnews.settings.
+
+    ``-s DWNEWS_MAX_FAILURES=abc`` would otherwise raise wherever it is first read, mid-crawl.
+    """
+    from dwnews import settings as defaults
+
+    readers: dict[type, Any] = {
+        bool: settings.getbool,
+        int: settings.getint,
+        float: settings.getfloat,
+        list: settings.getlist,
+        dict: settings.getdict,
+    }
+    for name in dir(defaults):
+        reader = readers.get(type(getattr(defaults, name))) if name.startswith("DWNEWS_") else None
+        if reader is None:
+            continue
+        try:
+            reader(name)
+        except (ValueError, TypeError):
+            kinds = {bool: "True or False", int: "a whole number", float: "a number"}
+            kind = kinds.get(type(getattr(defaults, name)), type(getattr(defaults, name)).__name__)
+            raise ArgumentError(
+                f"{name}={settings.get(name)!r}: expected {kind} (default {getattr(defaults, name)!r})"
+            ) from None
+
+
 def check_base_url(value: str) -> str:
     parts = urlsplit(value or "")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
@@ -126,6 +154,7 @@ class DwSpider(scrapy.Spider):
             if unknown:
                 accepted = ", ".join(f"{k} ({v})" for k, v in cls.arguments.items()) or "none"
                 raise ArgumentError(f"unknown argument {unknown[0]!r}; accepted: {accepted}")
+            check_settings(crawler.settings)
             base_url = check_base_url(crawler.settings.get("DWNEWS_BASE_URL"))
             spider = super().from_crawler(crawler, *args, **kwargs)
             assert isinstance(spider, DwSpider)
