@@ -31,6 +31,7 @@ import tempfile
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -364,9 +365,42 @@ class PromptBatchFeedExporter(FeedExporter):
     def _owner(self) -> LedgerOwner:
         return LedgerOwner.of(self.crawler)
 
+    def unusable_feed(self) -> str | None:
+        """Why a configured feed could not take part in exactly-once export, or None.
+
+        The ledger records a feed's articles by reading their short ids back from the finished
+        file, so a feed must be local, in a format read back (JSON Lines, JSON, CSV), hold the
+        ``short_id`` field, and JSON must not be appended to (two arrays in one file).
+        """
+        configured = [str(uri) for uri in self.crawler.settings.getdict("FEEDS")]
+        for uri in configured:
+            if uri not in self.feeds:
+                return f"feed {uri}: Scrapy cannot store it (see its error above)"
+        for uri, options in self.feeds.items():
+            scheme = urlsplit(str(uri)).scheme
+            fmt = str(options.get("format"))
+            fields = options.get("fields")
+            if scheme not in ("", "file", "stdout") and len(scheme) > 1:  # "C:" is a drive, not a scheme
+                return f"feed {uri}: only local files and stdout take part in exactly-once export"
+            if fmt not in (*JSONLINES, "json", "csv"):
+                return f"feed {uri}: the {fmt} format cannot be read back; use .jsonl, .json or .csv"
+            if fmt == "json" and not options.get("overwrite", False) and scheme != "stdout":
+                return f"feed {uri}: appending (-o) to a JSON array makes invalid JSON; use -O, or .jsonl with -o"
+            if fields is not None and "short_id" not in fields:
+                return f"feed {uri}: its fields leave out short_id, by which its articles are recorded"
+        return None
+
     def open_spider(self, spider: Spider) -> None:
         owner = self._owner()
         if owner.stopped:
+            return
+        try:
+            ledger_on = owner.ledger is not None
+        except StorageError:
+            return  # reported
+        problem = self.unusable_feed() if ledger_on else None
+        if problem:
+            owner.refuse(f"{problem} (or crawl with -s DWNEWS_INCREMENTAL=False)")
             return
         try:
             super().open_spider(spider)

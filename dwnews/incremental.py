@@ -133,6 +133,13 @@ class LedgerOwner:
     def spider_opened(self, spider: Spider) -> None:
         with contextlib.suppress(StorageError):  # reported
             _ = self.ledger  # open it now: a fault shows before any request
+        from dwnews.feeds import PromptBatchFeedExporter  # (it imports this module)
+
+        feeds = self.crawler.settings.getdict("FEEDS")
+        if feeds and not self.stopped and self.crawler.get_extension(PromptBatchFeedExporter) is None:
+            # Scrapy disabled its feed exporter (an unknown storage scheme, an unknown format):
+            # the crawl would write nothing and say all went well
+            self.refuse(f"no feed can be written to {', '.join(map(str, feeds))} (Scrapy's error above says why)")
 
     def engine_stopped(self) -> None:
         ledger = self._ledger

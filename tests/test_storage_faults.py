@@ -288,3 +288,30 @@ def test_an_article_failing_for_good_is_given_up_after_the_limit(mirror: MirrorS
     assert runs[2].stat("dwnews/source/failures/found") == 0, "no longer retried"
     entries = SqliteLedger(state, read_only=True).failures()
     assert [(e["given_up"], e["path"].endswith(dead)) for e in entries] == [(1, True)]
+
+
+@pytest.mark.parametrize(
+    ("feed", "extra", "says"),
+    [
+        ("-O {dir}/siasa.xml", (), "cannot be read back"),
+        ("-o {dir}/siasa.json", (), "appending (-o) to a JSON array"),
+        ("-O foo://siasa.jsonl", (), "no feed can be written"),
+        ("-O {dir}/siasa.jsonl", ("-s", "FEED_EXPORT_FIELDS=title,body"), "leave out short_id"),
+    ],
+    ids=["xml", "json-append", "unknown-scheme", "no-short-id"],
+)
+def test_a_feed_whose_articles_cannot_be_recorded_is_refused_at_start(
+    mirror: MirrorServer, tmp_path: Path, feed: str, extra: tuple[str, ...], says: str
+) -> None:
+    """Its articles would never count as exported, and every run would export them again."""
+    option, target = feed.format(dir=tmp_path).split(" ", 1)
+    command = [arg for arg in crawl_args(mirror.base_url, "politics", tmp_path, *QUIET, *extra) if arg != "-O"]
+    command.remove(str(tmp_path / "items.jsonl"))
+    done = subprocess.run(
+        [*command, option, target], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if "dwnews: " in line]
+    assert len(lines) == 1 and says in lines[0], lines
+    assert "Traceback" not in done.stderr
+    assert mirror.paths() == []
