@@ -98,6 +98,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self._spool: IO[bytes] | None = None
         self._direct: IO[bytes] | None = None
         self.failed = False
+        self.renamed = False
 
     @classmethod
     def from_crawler(
@@ -198,12 +199,12 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 self._store_atomically(file)
         except OSError as error:
             fault = _fault(error, self.part or self.target)
-            self.discard(file)
+            self._after_fault(file)
             if owner is not None:
                 owner.fault(fault)
             raise fault from None
         except StorageError as fault:
-            self.discard(file)
+            self._after_fault(file)
             if owner is not None:
                 owner.fault(fault)
             raise
@@ -235,6 +236,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 )
                 short_ids = [s for s in short_ids if s in accepted]
         os.replace(self.part, self.target)
+        self.renamed = True  # from here on a fault leaves the feed for the next run to record
         _fsync_dir(self.target.parent)
         if ledger is not None:
             ledger.feed_stored(self.target, short_ids)
@@ -255,6 +257,12 @@ class AtomicFileFeedStorage(FileFeedStorage):
             accepted = ledger.fence(self.target, short_ids)
             ledger.feed_stored(self.target, [s for s in short_ids if s in accepted])
         self._spool.close()
+
+    def _after_fault(self, file: IO[bytes]) -> None:
+        """An unfinished feed is discarded; one already in place stays, for the next run to record
+        (the ledger keeps this run's claims and records until then)."""
+        if not self.renamed:
+            self.discard(file)
 
     def discard(self, file: IO[bytes] | None) -> None:
         """Drop an unfinished feed: its part file is removed, nothing in it is exported."""

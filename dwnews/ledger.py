@@ -402,6 +402,14 @@ class SqliteLedger:
 
     @_guarded
     def finish_run(self, status: str = "finished") -> None:
+        if status == "faulted":
+            # Stopped on a fault: a feed may be in place but not recorded. Claims, staged records
+            # and feed rows stay for the next run's recovery, which commits what is in place.
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE runs SET status = 'faulted', finished_at = ? WHERE run_id = ?", (now_iso(), self.run_id)
+                )
+            return
         with self.transaction() as db:
             db.execute("DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (self.run_id,))
             db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
@@ -410,9 +418,15 @@ class SqliteLedger:
     def _dead_runs(self, db: sqlite3.Connection) -> list[str]:
         host = socket.gethostname()
         rows = db.execute(
-            "SELECT run_id, pid, pid_start, host FROM runs WHERE status = 'running' AND run_id != ?", (self.run_id,)
+            "SELECT run_id, pid, pid_start, host, status FROM runs WHERE status IN ('running', 'faulted')"
+            " AND run_id != ?",
+            (self.run_id,),
         ).fetchall()
-        return [str(r) for r, pid, start, h in rows if h == host and not process_alive(int(pid), start)]
+        return [
+            str(r)
+            for r, pid, start, h, status in rows
+            if status == "faulted" or (h == host and not process_alive(int(pid), start))
+        ]
 
     def _run_alive(self, db: sqlite3.Connection, run_id: str) -> bool:
         row = db.execute("SELECT pid, pid_start, host, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
@@ -439,10 +453,15 @@ class SqliteLedger:
                         status = "aborted"
                     elif part is not None and Path(path).exists():
                         # Renamed into place but not committed: the feed is complete, commit it.
-                        ids = short_ids_in_feed(Path(path), feed_format)
-                        self._commit(db, ids, str(path), run_id)
-                        counts["feeds_committed"] += 1
-                        status = "done"
+                        try:
+                            ids = short_ids_in_feed(Path(path), feed_format)
+                        except (ValueError, KeyError, UnicodeError) as error:
+                            logger.warning("Feed %s of a run that died cannot be read (%s): not recorded", path, error)
+                            ids, status = [], "unreadable"
+                        else:
+                            self._commit(db, ids, str(path), run_id)
+                            counts["feeds_committed"] += 1
+                            status = "done"
                     else:
                         status = "aborted"  # written in place (a device, a pipe): cannot be trusted
                     db.execute("UPDATE feeds SET status = ?, closed_at = ? WHERE path = ?", (status, now_iso(), path))

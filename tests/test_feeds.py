@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from dwnews import settings as project_settings
 from dwnews.feeds import PromptBatchFeedExporter
 from dwnews.incremental import LedgerOwner
-from dwnews.ledger import SqliteLedger
+from dwnews.ledger import SqliteLedger, StorageError
 from dwnews.spiders.politics import PoliticsSpider
 from tests.test_ledger import real_records
 
@@ -86,3 +86,35 @@ def test_scrapy_redis_queue_still_encodes_requests_as_we_use_it(tmp_path: Path) 
     encoded = queue._encode_request(request)
     decoded = queue._decode_request(encoded)
     assert decoded.url == request.url and decoded.meta["dwnews_page"] == "article"
+
+
+def test_a_ledger_fault_after_the_rename_leaves_the_feed_for_the_next_run_to_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = tmp_path / "siasa.jsonl"
+    crawler = crawler_with(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}})
+    exporter = crawler.get_extension(PromptBatchFeedExporter)
+    owner = LedgerOwner.of(crawler)
+    owner.spider_opened(crawler.spider)
+    exporter.open_spider(crawler.spider)
+    ledger = owner.ledger
+    assert isinstance(ledger, SqliteLedger)
+    records = real_records()[:2]
+    for record in records:
+        ledger.stage(record)
+        exporter.item_scraped(record, crawler.spider)
+    (slot,) = exporter.slots
+    slot.finish_exporting()
+
+    def locked(*_: Any) -> None:
+        raise StorageError(ledger.path, "database is locked")
+
+    monkeypatch.setattr(ledger, "feed_stored", locked)
+    with pytest.raises(StorageError):
+        slot.storage.store(slot.file)
+    assert owner.stopped and feed.exists(), "the finished feed stays in place"
+    owner.engine_stopped()  # the run ends as faulted: its claims and records wait for recovery
+
+    later = SqliteLedger(tmp_path / "state", run_id="next")
+    assert later.start_run()["feeds_committed"] == 1
+    assert {r["short_id"] for r in later.records()} == {r["short_id"] for r in records}
