@@ -208,7 +208,8 @@ class LedgerOwner:
         try:
             content_id = request.meta.get("dwnews_content_id")
             if request.meta.get("dwnews_page") == "article" and content_id:
-                self.article_failed(ledger, urls.content_id_to_short_id(int(content_id)), request.url, reason)
+                url = request.meta.get("dwnews_url", request.url)  # not Splash's render.html
+                self.article_failed(ledger, urls.content_id_to_short_id(int(content_id)), url, reason)
             page_done = getattr(ledger, "page_failed", None)  # the Redis ledger's bookkeeping
             if page_done is not None:
                 page_done(request)

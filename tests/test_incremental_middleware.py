@@ -186,3 +186,18 @@ def test_the_last_pipeline_stages_the_record(tmp_path: Path) -> None:
     ledger.feed_stored(tmp_path / "f.jsonl", [item.short_id])
     (record,) = ledger.records()
     assert record["title"] == item.title and record["body"] == item.body
+
+
+def test_a_page_splash_failed_on_is_fetched_again_by_its_own_url(tmp_path: Path) -> None:
+    _, spider, _ = make_crawler(
+        tmp_path, SPLASH_URL="http://127.0.0.1:8050", DWNEWS_SPLASH_FALLBACK=True, DWNEWS_SPLASH_PAGES=["article"]
+    )
+    page_url = f"{BASE}/sw/x/a-66808855"
+    rendered = spider.article_request(page_url, 66808855, source="sections")
+    # what scrapy-splash's middleware makes of it on the way to Splash
+    at_splash = rendered.replace(url="http://127.0.0.1:8050/render.html")
+    failure = Failure(ConnectionRefusedError("Splash gave 502"))
+    failure.request = at_splash  # type: ignore[attr-defined]
+    (plain,) = spider.on_failure(failure)
+    assert plain.url == page_url and plain.dont_filter
+    assert "dwnews_rendered" not in plain.meta and plain.meta["dwnews_content_id"] == 66808855

@@ -188,7 +188,8 @@ class DwSpider(scrapy.Spider):
 
     def page_request(self, url: str, page_type: str, callback: Any, **kwargs: Any) -> Request:
         """A request for a page of a type (``listing``, ``article``): through Splash if so configured."""
-        meta = {**kwargs.pop("meta", {}), "dwnews_page": page_type}
+        # the page's own URL: a Splash request's URL is Splash's render.html
+        meta = {**kwargs.pop("meta", {}), "dwnews_page": page_type, "dwnews_url": url}
         if page_type in self.render:
             self.inc(f"splash/requests/{page_type}")
             meta["dwnews_rendered"] = True
@@ -291,11 +292,13 @@ class DwSpider(scrapy.Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         page_type = request.meta.get("dwnews_page", "page")
+        url = request.meta.get("dwnews_url", request.url)
         if request.meta.get("dwnews_rendered") and self.splash_fallback:
             self.inc(f"splash/fallback/{page_type}")
-            logger.warning("Splash failed on %s (%s); fetching it without rendering", request.url, failure.value)
+            logger.warning("Splash failed on %s (%s); fetching it without rendering", url, failure.value)
             meta = {k: v for k, v in request.meta.items() if k.startswith("dwnews_") and k != "dwnews_rendered"}
-            plain = Request(request.url, callback=request.callback, errback=self.on_failure, meta=meta)
+            # the page itself (not Splash's render.html), once more even though its URL was seen
+            plain = Request(url, callback=request.callback, errback=self.on_failure, meta=meta, dont_filter=True)
             plain.cb_kwargs.update(request.cb_kwargs)
             return [plain]
         reason = failure_reason(failure, request, self.allowed_hosts())
@@ -304,11 +307,11 @@ class DwSpider(scrapy.Spider):
         if reason == "robots_txt":
             # robots.txt said no: not a failure, and not to be tried again
             self.inc(f"not_fetched/{page_type}")
-            logger.info("Not fetched (robots.txt): %s %s", page_type, request.url)
+            logger.info("Not fetched (robots.txt): %s %s", page_type, url)
             return []
         if page_type in ("source", "robots"):
             self.source_failed(request, reason)
             return []
         self.inc(f"failed/{page_type}/{reason}")
-        logger.warning("Failed %s %s: %s", page_type, request.url, reason)
+        logger.warning("Failed %s %s: %s", page_type, url, reason)
         return []
