@@ -365,17 +365,22 @@ class RedisLedger:
     def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
         """Every exported record, ordered by ``published``: the order is found first, then the
         records are read in chunks, so the whole corpus is never held in memory at once."""
+        import redis
+
         order: list[tuple[bool, str, str]] = []
-        for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
-            published = json.loads(raw).get("published")
-            if in_range(published, since, until):
-                order.append((published is None, published or "", short_id))
-        order.sort()
-        for start in range(0, len(order), 500):
-            chunk = [short_id for _, _, short_id in order[start : start + 500]]
-            for raw in self.redis.hmget(RECORDS_KEY, chunk):
-                if raw is not None:
-                    yield json.loads(raw)
+        try:
+            for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
+                published = json.loads(raw).get("published")
+                if in_range(published, since, until):
+                    order.append((published is None, published or "", short_id))
+            order.sort()
+            for start in range(0, len(order), 500):
+                chunk = [short_id for _, _, short_id in order[start : start + 500]]
+                for raw in self.redis.hmget(RECORDS_KEY, chunk):
+                    if raw is not None:
+                        yield json.loads(raw)
+        except redis.RedisError as error:
+            raise StorageError(f"Redis ledger {self.location}", f"{type(error).__name__}: {error}") from None
 
     def forget(self, short_ids: Iterable[str]) -> int:
         ids = list(short_ids)

@@ -157,6 +157,21 @@ def record_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
 
 
+def is_record(record: Any) -> bool:
+    """Is this (read from a file) an article record the ledger may keep? Its short id must be the
+    base-62 form of its content id, and its dates strings (or absent)."""
+    from dwnews.urls import content_id_to_short_id, valid_content_id
+
+    if not isinstance(record, dict):
+        return False
+    short_id, content_id = record.get("short_id"), record.get("content_id")
+    if not isinstance(short_id, str) or not isinstance(content_id, int) or isinstance(content_id, bool):
+        return False
+    if not valid_content_id(content_id) or content_id_to_short_id(content_id) != short_id:
+        return False
+    return all(record.get(name) is None or isinstance(record.get(name), str) for name in ("published", "modified"))
+
+
 def short_ids_in_feed(path: Path, feed_format: str) -> list[str]:
     """The short ids a finished feed file holds (JSON Lines, JSON or CSV), in file order."""
     if feed_format in JSONLINES:
@@ -186,7 +201,10 @@ def records_in_feed(path: Path) -> Iterator[dict[str, Any]]:
                     except ValueError:
                         raise ValueError(f"{path}:{number}: not a JSON line") from None
     elif feed_format == "json":
-        yield from json.loads(path.read_text("utf-8-sig") or "[]")
+        data = json.loads(path.read_text("utf-8-sig") or "[]")
+        if not isinstance(data, list):
+            raise ValueError(f"{path}: not a JSON array of records")
+        yield from data
     else:
         raise ValueError(f"{path}: only JSON Lines (.jsonl) and JSON (.json) feeds hold whole records")
 
@@ -705,12 +723,17 @@ class SqliteLedger:
         return int(row[0])
 
     @_guarded
-    def import_records(self, records: Iterable[dict[str, Any]], source: str) -> int:
-        """Record articles of a feed written earlier as exported, with their records."""
-        count = 0
+    def import_records(self, records: Iterable[Any], source: str) -> tuple[int, int]:
+        """Record articles of a feed written earlier as exported, with their records.
+
+        A file is not trusted: what is not a dwnews record (see :func:`is_record`) is left out.
+        Returns (imported, left out).
+        """
+        count = left_out = 0
         with self.transaction() as db:
             for record in records:
-                if not isinstance(record, dict) or not record.get("short_id"):
+                if not is_record(record):
+                    left_out += 1
                     continue
                 db.execute(
                     "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
@@ -718,7 +741,7 @@ class SqliteLedger:
                 )
                 count += self._commit(db, [str(record["short_id"])], source, self.run_id)
             db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
-        return count
+        return count, left_out
 
     @_guarded
     def forget(self, short_ids: Iterable[str]) -> int:

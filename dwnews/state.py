@@ -105,7 +105,7 @@ def _open(args: argparse.Namespace, read_only: bool) -> Any:
     return SqliteLedger(args.state_dir, run_id="cli", read_only=read_only)
 
 
-def _iter_imports(paths: list[Path]) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+def _iter_imports(paths: list[Path]) -> Iterator[tuple[Path, list[Any]]]:
     for path in paths:
         yield path, list(records_in_feed(path))
 
@@ -165,8 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"forgot {ledger.forget(args.short_ids)} of {len(args.short_ids)} articles")
         elif args.command == "import":
+            if not isinstance(ledger, SqliteLedger):
+                print("dwnews: import rebuilds a SQLite state (--state-dir), not the Redis ledger", file=sys.stderr)
+                return 2
             for path, records in _iter_imports(args.feeds):
-                print(f"imported {ledger.import_records(records, str(path.absolute()))} articles from {path}")
+                imported, left_out = ledger.import_records(records, str(path.absolute()))
+                print(
+                    f"imported {imported} articles from {path}"
+                    + (f"; left out {left_out} entries that are not records" if left_out else "")
+                )
     except StorageError as fault:
         print(f"dwnews: storage fault: {fault}", file=sys.stderr)
         return 4

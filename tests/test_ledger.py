@@ -383,3 +383,29 @@ def test_staging_checks_the_records_own_id(tmp_path: Path) -> None:
     claim = Claim(record["short_id"], record["content_id"], "2099-01-01T00:00:00Z")
     assert later.claim_many([claim]) == {record["short_id"]: REVISED}
     assert later.stage({**record, "title": "Toleo jipya"}) is None
+
+
+def test_import_trusts_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = real_records()[0]
+    feed = tmp_path / "mixed.jsonl"
+    hostile = [
+        5,
+        {"short_id": "4WK2B"},  # no content id
+        {**good, "short_id": "ZZZZZ"},  # an id that is not its content id
+        {
+            **good,
+            "short_id": real_records()[1]["short_id"],
+            "content_id": real_records()[1]["content_id"],
+            "published": 20240101,
+        },  # a date that is not a string
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in [good, *hostile]) + "\n", "utf-8")
+    state = ["--state-dir", str(tmp_path / "state")]
+    assert main([*state, "import", str(feed)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 articles" in out and "left out 4 entries" in out, out
+    assert main([*state, "export", "-O", str(tmp_path / "out.jsonl")]) == 0, "the corpus still exports"
+    assert [json.loads(x) for x in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()] == [good]
+    (tmp_path / "five.json").write_text("5")
+    assert main([*state, "import", str(tmp_path / "five.json")]) == 2
+    assert "not a JSON array" in capsys.readouterr().err
