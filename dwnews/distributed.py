@@ -53,6 +53,7 @@ from dwnews.ledger import (
     Claim,
     StorageError,
     in_range,
+    instant,
     record_json,
 )
 
@@ -67,8 +68,10 @@ FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "
 # A revision (ARGV[i + 2] == '1') replaces the exported record. The record itself comes from the
 # worker's staged hash; an article whose staged record is gone (the worker was taken for dead and
 # its work handed out again, staged records and all) is not this feed's.
-# KEYS: articles, claims, staged, records, failures; ARGV: me, feed, then (short id, modified,
-# revision) triples. Returns the accepted ids.
+# The link date that led to the download (KEYS[6]) becomes the article's lastmod_seen only now, so
+# a revision whose download failed is fetched again by a later crawl.
+# KEYS: articles, claims, staged, records, failures, link dates; ARGV: me, feed, then (short id,
+# modified, revision) triples. Returns the accepted ids.
 _COMMIT = """
 local accepted = {}
 for i = 3, #ARGV, 3 do
@@ -79,11 +82,15 @@ for i = 3, #ARGV, 3 do
   local staged = redis.call('HGET', KEYS[3], id)
   if staged and (not known or revision) and (not owner or owner == ARGV[1]) then
     local entry = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
+    local seen = redis.call('HGET', KEYS[6], id)
+    if not seen and known then seen = cjson.decode(known).lastmod_seen end
+    if seen then entry.lastmod_seen = seen end
     redis.call('HSET', KEYS[1], id, cjson.encode(entry))
     redis.call('HSET', KEYS[4], id, staged)
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
     redis.call('HDEL', KEYS[5], id)
+    redis.call('HDEL', KEYS[6], id)
     table.insert(accepted, id)
   end
 end
@@ -176,6 +183,7 @@ class RedisLedger:
         self.worker_timeout = worker_timeout
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.claims_key = f"{crawl}:claims"
+        self.lastmod_key = f"{crawl}:lastmod"  # short id -> the link date that queued it
         self.workers_key = f"{crawl}:workers"
         self._take = self.redis.register_script(_TAKE)
         self._commit = self.redis.register_script(_COMMIT)
@@ -235,8 +243,7 @@ class RedisLedger:
                 for field, encoded in self.redis.hgetall(key).items():
                     if field.startswith("a:"):
                         short_id = field[2:]
-                        if self.redis.hexists(ARTICLES_KEY, short_id):
-                            continue
+                        # an exported one may be a revision: take() tells (known ones are not taken)
                         self.redis.hdel(self.claims_key, short_id)
                     push(encoded)
                     moved += 1
@@ -259,7 +266,7 @@ class RedisLedger:
         self.redis.hdel(self.workers_key, self.worker)
         if not self.live_workers() and not self.redis.llen(self.crawl_keys[0] if self.crawl_keys else "-"):
             # The last worker out clears the crawl's keys: the next crawl starts afresh.
-            self.redis.delete(*self.crawl_keys, self.claims_key, self.workers_key)
+            self.redis.delete(*self.crawl_keys, self.claims_key, self.workers_key, self.lastmod_key)
 
     def queued(self) -> int:
         return int(self.redis.llen(self.crawl_keys[0])) if self.crawl_keys else 0
@@ -285,13 +292,14 @@ class RedisLedger:
             short_id, lastmod = claim.short_id, claim.lastmod
             if raw is None:
                 answers[short_id] = NEW
+                if lastmod:
+                    self.redis.hset(self.lastmod_key, short_id, lastmod)
                 continue
             record = json.loads(raw)
             status = record.get("status", EXPORTED)
-            seen = max(record.get("modified") or "", record.get("lastmod_seen") or "")
-            if status == EXPORTED and self.revisions and lastmod and lastmod > seen:
-                record["lastmod_seen"] = lastmod
-                self.redis.hset(ARTICLES_KEY, short_id, json.dumps(record))
+            seen = max(instant(record.get("modified")), instant(record.get("lastmod_seen")))
+            if status == EXPORTED and self.revisions and lastmod and instant(lastmod) > seen:
+                self.redis.hset(self.lastmod_key, short_id, lastmod)  # seen once the revision is exported
                 answers[short_id] = REVISED
             else:
                 answers[short_id] = status
@@ -419,7 +427,7 @@ class RedisLedger:
             record = json.loads(raw) if raw else {}
             modified = record.get("modified") or record.get("published") or ""
             args += [short_id, modified, "1" if short_id in self.revised else "0"]
-        keys = [ARTICLES_KEY, self.claims_key, self.staged_key(), RECORDS_KEY, FAILURES_KEY]
+        keys = [ARTICLES_KEY, self.claims_key, self.staged_key(), RECORDS_KEY, FAILURES_KEY, self.lastmod_key]
         accepted = {str(a) for a in self._commit(keys=keys, args=args)}
         pipe = self.redis.pipeline()
         for short_id in short_ids:

@@ -153,6 +153,14 @@ def in_range(published: str | None, since: str | None, until: str | None) -> boo
     return not ((since and day < since) or (until and day > until))
 
 
+def instant(stamp: str | None) -> str:
+    """A date or timestamp (ISO, UTC) comparable as a string: a bare date counts as the end of its
+    day (a page giving only ``2023-04-28`` is not older than a lastmod of that day's midnight)."""
+    if not stamp:
+        return ""
+    return f"{stamp}T23:59:59Z" if len(stamp) == 10 else stamp
+
+
 def record_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
 
@@ -287,6 +295,7 @@ _ADDED_COLUMNS = {
     "published": "TEXT",
     "record": "TEXT",
     "revision_run": "TEXT",  # the run that claimed a revision of this exported article
+    "revision_lastmod": "TEXT",  # the link date of that revision (lastmod_seen once it is exported)
 }
 
 _T = TypeVar("_T")
@@ -503,16 +512,22 @@ class SqliteLedger:
             for claim in claims:
                 short_id, lastmod = claim.short_id, claim.lastmod
                 row = db.execute(
-                    "SELECT status, run_id, modified, lastmod_seen FROM articles WHERE short_id = ?", (short_id,)
+                    "SELECT status, run_id, modified, lastmod_seen, revision_run FROM articles WHERE short_id = ?",
+                    (short_id,),
                 ).fetchone()
                 if row is not None:
-                    status, owner, modified, seen = row
-                    if status == EXPORTED and self.revisions and lastmod and lastmod > max(modified or "", seen or ""):
+                    status, owner, modified, seen, revision_run = row
+                    newer = lastmod and instant(lastmod) > max(instant(modified), instant(seen))
+                    if status == EXPORTED and self.revisions and newer:
+                        if revision_run and revision_run != self.run_id and self._run_alive(db, revision_run):
+                            answers[short_id] = CLAIMED_ELSEWHERE  # a live run is fetching this revision
+                            continue
                         # A revision: download it again. The row stays 'exported' (a failed download
-                        # loses nothing); lastmod_seen stops the next run from fetching the same one.
+                        # loses nothing); the lastmod is kept as seen only when the revision is
+                        # exported, so a failed or killed download is tried again by the next run.
                         db.execute(
-                            "UPDATE articles SET lastmod_seen = ?, revision_run = ? WHERE short_id = ?",
-                            (lastmod, self.run_id, short_id),
+                            "UPDATE articles SET revision_run = ?, revision_lastmod = ? WHERE short_id = ?",
+                            (self.run_id, lastmod, short_id),
                         )
                         answers[short_id] = REVISED
                         continue
@@ -598,6 +613,7 @@ class SqliteLedger:
                 " modified = COALESCE(excluded.modified, articles.modified),"
                 " published = COALESCE(excluded.published, articles.published),"
                 " record = COALESCE(excluded.record, articles.record), revision_run = NULL,"
+                " lastmod_seen = COALESCE(articles.revision_lastmod, articles.lastmod_seen), revision_lastmod = NULL,"
                 " updated_at = excluded.updated_at",
                 (
                     short_id,

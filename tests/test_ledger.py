@@ -409,3 +409,25 @@ def test_import_trusts_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (tmp_path / "five.json").write_text("5")
     assert main([*state, "import", str(tmp_path / "five.json")]) == 2
     assert "not a JSON array" in capsys.readouterr().err
+
+
+def test_a_revision_is_seen_only_once_exported(tmp_path: Path) -> None:
+    record = {**real_records()[0], "modified": None, "published": "2023-04-28"}
+    first = SqliteLedger(tmp_path, run_id="a", revisions=True)
+    first.start_run()
+    export_run(first, tmp_path / "a.jsonl", [record])
+    first.finish_run()
+    claim = Claim(record["short_id"], record["content_id"], "2023-04-28T00:00:00Z")
+    second = SqliteLedger(tmp_path, run_id="b", revisions=True)
+    second.start_run()
+    assert second.claim_many([claim]) == {record["short_id"]: EXPORTED}, "a bare date is the end of its day"
+    newer = Claim(record["short_id"], record["content_id"], "2024-01-01T10:00:00Z")
+    assert second.claim_many([newer]) == {record["short_id"]: REVISED}
+    second.release(record["short_id"])  # the download failed
+    second.finish_run()
+    third = SqliteLedger(tmp_path, run_id="c", revisions=True)
+    third.start_run()
+    assert third.claim_many([newer]) == {record["short_id"]: REVISED}, "a failed revision is tried again"
+    third.stage({**record, "modified": "2024-01-01T10:00:00Z"})
+    third.feed_stored(tmp_path / "c.jsonl", [record["short_id"]])
+    assert third.claim_many([newer]) == {record["short_id"]: EXPORTED}, "once exported, that lastmod is seen"

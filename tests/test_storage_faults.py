@@ -159,7 +159,7 @@ def test_a_full_disk_for_the_feed_exits_4_and_the_next_run_exports_what_was_miss
 
 
 def test_a_full_disk_for_the_state_exits_4(mirror: MirrorServer, mount_point: Path, tmp_path: Path) -> None:
-    mount(mount_point, "size=512k")
+    mount(mount_point, "size=4m")  # the ledger keeps the records: room for one crawl's
     state = mount_point / "state"
     first = run_crawl(mirror.base_url, "politics", tmp_path / "1", *QUIET, state_dir=state)
     assert first.returncode == 0
