@@ -436,6 +436,19 @@ class RedisLedger:
         pipe.execute()
         return accepted
 
+    def unfence(self, target: Any, short_ids: set[str]) -> None:
+        """The feed :meth:`fence` recorded could not be put in place: its articles are not exported
+        after all (a later crawl downloads them again). A revision's earlier record cannot be
+        brought back: the revised one stays, and is said so."""
+        fresh = [s for s in short_ids if s not in self.revised]
+        if fresh:
+            self.redis.hdel(ARTICLES_KEY, *fresh)
+            self.redis.hdel(RECORDS_KEY, *fresh)
+        if len(fresh) < len(short_ids):
+            logger.warning(
+                "%d revised articles of %s stay recorded in their new revision", len(short_ids) - len(fresh), target
+            )
+
     def feed_stored(self, target: Any, short_ids: list[str]) -> int:
         """Nothing left to record: :meth:`fence` did it before the feed was renamed into place."""
         return len(short_ids)
@@ -481,6 +494,7 @@ for _name in (
     "forget",
     "forget_all",
     "page_failed",
+    "unfence",
     "page_done",
     "page_taken",
     "recover",

@@ -235,7 +235,13 @@ class AtomicFileFeedStorage(FileFeedStorage):
                     self.target,
                 )
                 short_ids = [s for s in short_ids if s in accepted]
-        os.replace(self.part, self.target)
+        try:
+            os.replace(self.part, self.target)
+        except OSError:
+            unfence = getattr(ledger, "unfence", None)  # the Redis ledger recorded them at fence()
+            if unfence is not None:
+                unfence(self.target, set(short_ids))
+            raise
         self.renamed = True  # from here on a fault leaves the feed for the next run to record
         _fsync_dir(self.target.parent)
         if ledger is not None:

@@ -146,3 +146,22 @@ def test_redis_lost_mid_crawl_exits_4_with_one_line(tmp_path: Path) -> None:
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_feed_that_could_not_be_put_in_place_is_not_exported_in_redis(redis_url: str, tmp_path: Path) -> None:
+    """The Redis fence records a feed's articles before the rename; a rename that fails undoes it."""
+    from dwnews.distributed import ARTICLES_KEY, RECORDS_KEY, RedisLedger
+    from tests.test_ledger import real_records
+
+    ledger = RedisLedger(redis_url, "dwnews:test")
+    ledger.start_run()
+    records = real_records()[:2]
+    for record in records:
+        assert ledger.stage(record) is None
+    ids = [r["short_id"] for r in records]
+    assert ledger.fence(tmp_path / "f.jsonl", ids) == set(ids)
+    assert all(ledger.redis.hexists(ARTICLES_KEY, i) for i in ids)
+    ledger.unfence(tmp_path / "f.jsonl", set(ids))
+    assert not any(ledger.redis.hexists(ARTICLES_KEY, i) or ledger.redis.hexists(RECORDS_KEY, i) for i in ids)
+    ledger.finish_run()
+    ledger.close()
