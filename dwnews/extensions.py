@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
@@ -31,12 +31,12 @@ class StatsFile:
             raise NotConfigured
         assert crawler.stats is not None
         extension = cls(crawler.stats, Path(path))
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # once the engine stopped: feeds stored, ledger run ended, health judged (their stats count)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def engine_stopped(self) -> None:
         data: dict[str, Any] = dict(self.stats.get_stats())
-        data["finish_reason"] = reason
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -94,11 +94,12 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self.part: Path | None = None
         self.in_place = False
         self._lock_fd: int | None = None
-        self._prepared = False
+        self.prepared = False
         self._spool: IO[bytes] | None = None
         self._direct: IO[bytes] | None = None
         self.failed = False
         self.renamed = False
+        self.finished = False  # stored or discarded
 
     @classmethod
     def from_crawler(
@@ -120,7 +121,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
         Raises :class:`StorageError` (cannot be written) or :class:`FeedBusyError` (another run has it).
         """
-        if self._prepared:
+        if self.prepared:
             return
         real = Path(os.path.realpath(self.target))
         try:
@@ -150,7 +151,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         ledger = self._ledger()
         if ledger is not None:
             ledger.feed_opened(self.target, self.part, self.format)
-        self._prepared = True
+        self.prepared = True
 
     def open(self, spider: Spider) -> IO[bytes]:
         try:
@@ -186,6 +187,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
     # ----- closing ---------------------------------------------------------------------------------
 
     def store(self, file: IO[bytes]) -> None:
+        self.finished = True
         if self.failed:
             return
         owner = self._owner()
@@ -272,6 +274,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def discard(self, file: IO[bytes] | None) -> None:
         """Drop an unfinished feed: its part file is removed, nothing in it is exported."""
+        self.finished = True
         with contextlib.suppress(Exception):
             if file is not None:
                 file.close()
@@ -284,7 +287,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 self.part.unlink()
         with contextlib.suppress(Exception):
             ledger = self._ledger()
-            if ledger is not None and self._prepared:
+            if ledger is not None and self.prepared:
                 ledger.feed_aborted(self.target)
         self._unlock()
 
@@ -334,11 +337,11 @@ class StdoutFeedStorage(AtomicFileFeedStorage):
         self.in_place = True
 
     def prepare(self) -> None:
-        if not self._prepared:
+        if not self.prepared:
             ledger = self._ledger()
             if ledger is not None:
                 ledger.feed_opened(Path(f"stdout:{os.getpid()}"), None, self.format)
-            self._prepared = True
+            self.prepared = True
 
     def _open_in_place(self) -> IO[bytes]:
         return os.fdopen(os.dup(sys.stdout.fileno()), "wb")
@@ -464,3 +467,8 @@ class PromptBatchFeedExporter(FeedExporter):
         if self._owner().stopped:
             self._discard_all()
         await super().close_spider(spider)
+        for slot in self.slots:
+            # a feed prepared at start that Scrapy does not store (no items, FEED_STORE_EMPTY off)
+            storage = slot.storage
+            if isinstance(storage, AtomicFileFeedStorage) and storage.prepared and not storage.finished:
+                storage.discard(slot.file if getattr(slot, "_fileloaded", False) else None)

@@ -110,6 +110,7 @@ class HealthCheck:
     def __init__(self, stats: StatsCollector, limits: Thresholds) -> None:
         self.stats = stats
         self.limits = limits
+        self.closed: tuple[str, str] | None = None  # spider name and finish reason
 
     def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
         """An unhandled exception in a callback: counted, and the crawl is not healthy."""
@@ -126,16 +127,25 @@ class HealthCheck:
         assert crawler.stats is not None
         check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))
         crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(check.engine_stopped, signal=signals.engine_stopped)
         crawler.signals.connect(check.spider_error, signal=signals.spider_error)
         crawler.signals.connect(check.item_error, signal=signals.item_error)
         return check
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.closed = (spider.name, reason)
+
+    def engine_stopped(self) -> None:
+        """Judged once everything is over: the feeds are stored (a fault there counts) and the
+        ledger's run is ended."""
+        if self.closed is None:
+            return
+        spider_name, reason = self.closed
         if self.stats.get_value(STORAGE_FAULT_STAT) or self.stats.get_value(REFUSED_STAT):
             # stopped on purpose, and said why: no second line; never "ok"
             self.stats.set_value(UNHEALTHY_STAT, 1)
             return
-        problems = assess(self.stats.get_stats(), self.limits, spider=spider.name)
+        problems = assess(self.stats.get_stats(), self.limits, spider=spider_name)
         if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
             problems.append(f"the crawl ended early ({reason})")
         if problems:

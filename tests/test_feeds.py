@@ -118,3 +118,25 @@ def test_a_ledger_fault_after_the_rename_leaves_the_feed_for_the_next_run_to_rec
     later = SqliteLedger(tmp_path / "state", run_id="next")
     assert later.start_run()["feeds_committed"] == 1
     assert {r["short_id"] for r in later.records()} == {r["short_id"] for r in records}
+
+
+def test_a_feed_scrapy_does_not_store_leaves_no_part_behind(tmp_path: Path) -> None:
+    """No items and FEED_STORE_EMPTY off: Scrapy never stores the feed, so its .part (made and
+    locked at start) is removed when the spider closes, and the ledger's row is not left 'writing'."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    feed = tmp_path / "empty.jsonl"
+    crawler = crawler_with(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}}, FEED_STORE_EMPTY=False)
+    exporter = crawler.get_extension(PromptBatchFeedExporter)
+    owner = LedgerOwner.of(crawler)
+    owner.spider_opened(crawler.spider)
+    exporter.open_spider(crawler.spider)
+    part = tmp_path / "empty.jsonl.part"
+    assert part.exists()
+    closed = deferred_from_coro(exporter.close_spider(crawler.spider))
+    assert closed.called, "nothing to wait for"
+    assert not part.exists() and not feed.exists()
+    ledger = owner.ledger
+    assert isinstance(ledger, SqliteLedger)
+    row = ledger.db.execute("SELECT status FROM feeds WHERE path = ?", (str(feed),)).fetchone()
+    assert row == ("aborted",)
