@@ -16,14 +16,17 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
+from twisted.internet.defer import Deferred
 
 from dwnews.items import CORE_FIELDS as ITEM_CORE_FIELDS
 
 logger = logging.getLogger(__name__)
 
 UNHEALTHY_STAT = "dwnews/health/unhealthy"
+HEALTH_OK_STAT = "dwnews/health/ok"
 ERRORS_STAT = "dwnews/errors"
 # set by dwnews.incremental.LedgerOwner: the crawl stopped, and said why in one line (exit 4 / 2)
 STORAGE_FAULT_STAT = "dwnews/storage/fault"
@@ -111,6 +114,9 @@ class HealthCheck:
         self.stats = stats
         self.limits = limits
         self.closed: tuple[str, str] | None = None  # spider name and finish reason
+        self.crawler: Crawler | None = None
+        self.feeds_stored = False
+        self._waiting: Deferred[None] | None = None
 
     def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
         """An unhandled exception in a callback: counted, and the crawl is not healthy."""
@@ -127,17 +133,32 @@ class HealthCheck:
         assert crawler.stats is not None
         check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))
         crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(check.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(check.feed_exporter_closed, signal=signals.feed_exporter_closed)
+        check.crawler = crawler
         crawler.signals.connect(check.spider_error, signal=signals.spider_error)
         crawler.signals.connect(check.item_error, signal=signals.item_error)
         return check
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        self.closed = (spider.name, reason)
+    def feed_exporter_closed(self) -> None:
+        self.feeds_stored = True
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            waiting.callback(None)
 
-    def engine_stopped(self) -> None:
-        """Judged once everything is over: the feeds are stored (a fault there counts) and the
-        ledger's run is ended."""
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
+        """Judged once the feeds are stored (a fault while storing them counts), before Scrapy
+        dumps the stats (the verdict is in the dump and in the scrapyd log)."""
+        self.closed = (spider.name, reason)
+        # Scrapy's feed exporter is on (it is not, e.g., for an unknown storage scheme): wait for it
+        exporter = self.crawler.get_extension(FeedExporter) if self.crawler is not None else None
+        if self.feeds_stored or exporter is None:
+            self.judge()
+            return None
+        self._waiting = Deferred()
+        self._waiting.addCallback(lambda _: self.judge())
+        return self._waiting
+
+    def judge(self) -> None:
         if self.closed is None:
             return
         spider_name, reason = self.closed
@@ -153,4 +174,4 @@ class HealthCheck:
             self.stats.set_value("dwnews/health/problems", "; ".join(problems))
             logger.error("dwnews: crawl unhealthy: %s", "; ".join(problems))
         else:
-            self.stats.set_value("dwnews/health/ok", 1)
+            self.stats.set_value(HEALTH_OK_STAT, 1)

@@ -32,7 +32,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
 from dwnews import urls
-from dwnews.health import REFUSED_STAT, STORAGE_FAULT_STAT
+from dwnews.health import HEALTH_OK_STAT, REFUSED_STAT, STORAGE_FAULT_STAT, UNHEALTHY_STAT
 from dwnews.items import exported
 from dwnews.ledger import NEW, REVISED, Claim, Ledger, SqliteLedger, StorageError
 
@@ -163,8 +163,12 @@ class LedgerOwner:
         self._stop(REFUSED_STAT, message, "refused")
 
     def _stop(self, stat: str, message: str, reason: str) -> None:
-        if self.crawler.stats is not None and not self.crawler.stats.get_value(stat):
-            self.crawler.stats.set_value(stat, message)
+        stats = self.crawler.stats
+        if stats is not None and not stats.get_value(stat):
+            stats.set_value(stat, message)
+        if stats is not None and stats.get_value(HEALTH_OK_STAT):  # judged before this fault
+            stats.set_value(HEALTH_OK_STAT, 0)
+            stats.set_value(UNHEALTHY_STAT, 1)
         if self.stopped:
             logger.info("Also, after the crawl stopped: %s", message)  # the first cause was said
             return
