@@ -376,7 +376,8 @@ class ArticlePage:
     @cached_property
     def canonical_url(self) -> str | None:
         link = self._first('//link[@rel="canonical"]/@href') or self._meta("og:url")
-        return urls.strip_tracking(str(link).strip()) if link else None
+        # a page's own canonical link is data: one that is no usable URL is no canonical URL
+        return urls.strip_tracking(str(link).strip()) if link and urls.usable_url(str(link).strip()) else None
 
     @cached_property
     def page_short_id(self) -> str | None:
