@@ -211,8 +211,12 @@ DW_SITE_HOSTS = DW_PAGE_HOSTS | {"rss.dw.com"}
 
 def rebase(url: str, base_url: str) -> str:
     """A dw.com URL as fetched from the configured site: unchanged on the real site, moved onto a
-    mirror's host (same path and query) when ``DWNEWS_BASE_URL`` points elsewhere."""
-    parts = urlsplit(url)
+    mirror's host (same path and query) when ``DWNEWS_BASE_URL`` points elsewhere. A string that
+    is no URL (from a page: data, not code) is returned as it is, for :func:`usable_url` to judge."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     base = urlsplit(base_url)
     if (parts.hostname or "").lower() not in DW_SITE_HOSTS or base.netloc.lower() == "www.dw.com":
         return url

@@ -7,6 +7,7 @@ truncated) and random text. The budget (examples per property) is FUZZ_EXAMPLES;
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +32,15 @@ MARKUP = st.sampled_from(
     ["<p>", "</p>", "<script type=\"application/ld+json\">{", "window.__APOLLO_STATE__={", "<div class=\"rich-text\">",
      "</div>", "<h1>", "<figure><img data-url=\"${formatId}\">", "\x00", "\ufeff", "Picha: ", "''", "ng'ombe", "<!--"]
 )  # fmt: skip
-FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Random examples on a developer's machine (new inputs every run: that is how the unbalanced IPv6
+# brackets in canonical links and robots.txt were found); fixed ones in CI, so that a landing does
+# not depend on which inputs a run happened to draw.
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
 
 
 @st.composite

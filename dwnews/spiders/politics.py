@@ -228,7 +228,7 @@ class PoliticsSpider(DwSpider):
         if response.status == 200:
             for line in response.text.splitlines() if isinstance(response, TextResponse) else []:
                 key, _, value = line.partition(":")
-                if key.strip().lower() == "sitemap" and value.strip():
+                if key.strip().lower() == "sitemap" and urls.usable_url(value.strip()):
                     sitemaps.append(urls.rebase(value.strip(), self.base_url))
         if not sitemaps:
             sitemaps = [self.site_url("/sitemap.xml")]
