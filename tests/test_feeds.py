@@ -42,6 +42,26 @@ def crawler_with(tmp_path: Path, **overrides: Any) -> Any:
     return crawler
 
 
+def opened(tmp_path: Path, **overrides: Any) -> tuple[Any, PromptBatchFeedExporter, LedgerOwner, SqliteLedger]:
+    """A crawler whose ledger and feeds are open, as when its spider has opened."""
+    crawler = crawler_with(tmp_path, **overrides)
+    exporter = crawler.get_extension(PromptBatchFeedExporter)
+    assert exporter is not None
+    owner = LedgerOwner.of(crawler)
+    owner.spider_opened(crawler.spider)
+    exporter.open_spider(crawler.spider)
+    ledger = owner.ledger
+    assert isinstance(ledger, SqliteLedger)
+    return crawler, exporter, owner, ledger
+
+
+def scrape(crawler: Any, exporter: PromptBatchFeedExporter, ledger: SqliteLedger, records: list[Any]) -> None:
+    """What a crawl does with each record that leaves the pipelines."""
+    for record in records:
+        ledger.stage(record)
+        exporter.item_scraped(record, crawler.spider)
+
+
 def test_feed_exporter_still_has_the_private_list_we_use(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"FEEDS": {str(tmp_path / "f.jsonl"): {"format": "jsonlines"}}})
     exporter = crawler.get_extension(FeedExporter)
@@ -50,22 +70,13 @@ def test_feed_exporter_still_has_the_private_list_we_use(tmp_path: Path) -> None
 
 def test_a_full_batch_is_stored_and_recorded_at_once(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds"
-    crawler = crawler_with(
+    crawler, exporter, _, ledger = opened(
         tmp_path,
         FEEDS={str(feeds / "batch-%(batch_id)d.jsonl"): {"format": "jsonlines"}},
         FEED_EXPORT_BATCH_ITEM_COUNT=2,
     )
-    exporter = crawler.get_extension(PromptBatchFeedExporter)
-    assert exporter is not None
-    owner = LedgerOwner.of(crawler)
-    owner.spider_opened(crawler.spider)
-    exporter.open_spider(crawler.spider)
-    ledger = owner.ledger
-    assert isinstance(ledger, SqliteLedger)
     records = real_records()[:3]
-    for record in records:
-        ledger.stage(record)
-        exporter.item_scraped(record, crawler.spider)
+    scrape(crawler, exporter, ledger, records)
     first = feeds / "batch-1.jsonl"
     assert first.exists(), "the first batch was stored when it filled, not at the end of the crawl"
     assert [json.loads(line)["short_id"] for line in first.read_text("utf-8").splitlines()] == [
@@ -92,17 +103,9 @@ def test_a_ledger_fault_after_the_rename_leaves_the_feed_for_the_next_run_to_rec
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     feed = tmp_path / "siasa.jsonl"
-    crawler = crawler_with(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}})
-    exporter = crawler.get_extension(PromptBatchFeedExporter)
-    owner = LedgerOwner.of(crawler)
-    owner.spider_opened(crawler.spider)
-    exporter.open_spider(crawler.spider)
-    ledger = owner.ledger
-    assert isinstance(ledger, SqliteLedger)
+    crawler, exporter, owner, ledger = opened(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}})
     records = real_records()[:2]
-    for record in records:
-        ledger.stage(record)
-        exporter.item_scraped(record, crawler.spider)
+    scrape(crawler, exporter, ledger, records)
     (slot,) = exporter.slots
     slot.finish_exporting()
 
@@ -126,17 +129,11 @@ def test_a_feed_scrapy_does_not_store_leaves_no_part_behind(tmp_path: Path) -> N
     from scrapy.utils.defer import deferred_from_coro
 
     feed = tmp_path / "empty.jsonl"
-    crawler = crawler_with(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}}, FEED_STORE_EMPTY=False)
-    exporter = crawler.get_extension(PromptBatchFeedExporter)
-    owner = LedgerOwner.of(crawler)
-    owner.spider_opened(crawler.spider)
-    exporter.open_spider(crawler.spider)
+    crawler, exporter, _, ledger = opened(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}}, FEED_STORE_EMPTY=False)
     part = tmp_path / "empty.jsonl.part"
     assert part.exists()
     closed = deferred_from_coro(exporter.close_spider(crawler.spider))
     assert closed.called, "nothing to wait for"
     assert not part.exists() and not feed.exists()
-    ledger = owner.ledger
-    assert isinstance(ledger, SqliteLedger)
     row = ledger.db.execute("SELECT status FROM feeds WHERE path = ?", (str(feed),)).fetchone()
     assert row == ("aborted",)

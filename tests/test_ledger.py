@@ -52,6 +52,14 @@ def export_run(ledger: SqliteLedger, feed: Path, records: list[dict[str, Any]]) 
     ledger.feed_stored(feed, [r["short_id"] for r in records])
 
 
+def exported_by_an_earlier_run(state_dir: Path, records: list[dict[str, Any]]) -> None:
+    earlier = SqliteLedger(state_dir, run_id="earlier", revisions=True)
+    earlier.start_run()
+    export_run(earlier, state_dir / "earlier.jsonl", records)
+    earlier.finish_run()
+    earlier.close()
+
+
 def test_claim_export_skip_and_forget(tmp_path: Path) -> None:
     run = SqliteLedger(tmp_path, run_id="run-1")
     run.start_run()
@@ -94,10 +102,7 @@ def test_records_are_kept_ordered_and_sliced(tmp_path: Path) -> None:
 
 def test_a_revision_replaces_the_stored_record(tmp_path: Path) -> None:
     record = real_records()[0]
-    ledger = SqliteLedger(tmp_path, run_id="r1", revisions=True)
-    ledger.start_run()
-    export_run(ledger, tmp_path / "a.jsonl", [record])
-    ledger.finish_run()
+    exported_by_an_earlier_run(tmp_path, [record])
     later = SqliteLedger(tmp_path, run_id="r2", revisions=True)
     later.start_run()
     newer = {**record, "modified": "2099-01-01T00:00:00Z", "title": "Toleo jipya"}
@@ -366,11 +371,7 @@ def test_staging_checks_the_records_own_id(tmp_path: Path) -> None:
     """A link under another id (a redirect, an alias) or a resumed JOBDIR queue reaches staging
     without a claim of the record's own id: an article another run exported is refused there."""
     record = real_records()[0]
-    first = SqliteLedger(tmp_path, run_id="a", revisions=True)
-    first.start_run()
-    export_run(first, tmp_path / "a.jsonl", [record])
-    first.finish_run()
-
+    exported_by_an_earlier_run(tmp_path, [record])
     later = SqliteLedger(tmp_path, run_id="b", revisions=True)
     later.start_run()
     assert later.stage(record) == EXPORTED, "never exported twice"
@@ -413,10 +414,7 @@ def test_import_trusts_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_a_revision_is_seen_only_once_exported(tmp_path: Path) -> None:
     record = {**real_records()[0], "modified": None, "published": "2023-04-28"}
-    first = SqliteLedger(tmp_path, run_id="a", revisions=True)
-    first.start_run()
-    export_run(first, tmp_path / "a.jsonl", [record])
-    first.finish_run()
+    exported_by_an_earlier_run(tmp_path, [record])
     claim = Claim(record["short_id"], record["content_id"], "2023-04-28T00:00:00Z")
     second = SqliteLedger(tmp_path, run_id="b", revisions=True)
     second.start_run()
