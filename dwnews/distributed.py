@@ -132,6 +132,8 @@ def configure(settings: BaseSettings, spider_name: str) -> None:
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
+        # JSON, never pickle: a queue entry is data, whoever wrote it (dwnews.redis_json)
+        "SCHEDULER_SERIALIZER": "dwnews.redis_json",
         "SCHEDULER_QUEUE_KEY": f"{key}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{key}:dupefilter",
         "REDIS_URL": settings.get("DWNEWS_REDIS_URL"),
@@ -470,7 +472,9 @@ def _redis_guarded(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, *args, **kwargs)
         except redis.RedisError as error:
-            raise StorageError(f"Redis ledger {self.location}", f"{type(error).__name__}: {error}") from None
+            raise StorageError(
+                f"Redis ledger {self.location}", urls.redact(f"{type(error).__name__}: {error}")
+            ) from None
 
     call.__name__ = method.__name__
     call.__doc__ = method.__doc__
@@ -522,7 +526,8 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             fail_at_start(
                 getattr(crawler.spidercls, "name", "crawl"),
                 ArgumentError(
-                    f"DWNEWS_REDIS_URL={url}: Redis does not answer ({problem}); start it (redis-server) "
+                    f"DWNEWS_REDIS_URL={urls.redact(url)}: Redis does not answer ({urls.redact(problem)}); "
+                    "start it (redis-server) "
                     "or leave DWNEWS_REDIS_URL unset for a single process"
                 ),
             )
@@ -592,7 +597,14 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
 
     def _next_request(self, store: RedisLedger) -> Request | None:
         while True:
-            request: Request | None = super().next_request()
+            try:
+                request: Request | None = super().next_request()
+            except (ValueError, TypeError, KeyError, AttributeError, UnicodeError) as error:
+                # A foreign or malformed entry (it is off the queue now): it costs only itself.
+                if self.stats is not None:
+                    self.stats.inc_value("dwnews/redis/bad_entry")
+                logger.warning("Dropped a queue entry that is not a request of ours: %s", str(error)[:200])
+                continue
             if request is None:
                 if store.recover(self._push_encoded):
                     continue
@@ -614,7 +626,13 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
 
     def _push_encoded(self, encoded: str) -> None:
         data = encoded.encode("latin-1")
-        request = self.queue._decode_request(data)
+        try:
+            request = self.queue._decode_request(data)
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError) as error:
+            if self.stats is not None:
+                self.stats.inc_value("dwnews/redis/bad_entry")
+            logger.warning("Dropped an in-flight entry that is not a request of ours: %s", str(error)[:200])
+            return
         request.dont_filter = True  # its fingerprint is in the dupefilter already
         self.queue.push(request)
         if self.stats is not None:

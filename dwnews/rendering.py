@@ -25,6 +25,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
+from dwnews.urls import redact
+
 logger = logging.getLogger(__name__)
 
 PAGE_TYPES = frozenset({"listing", "article"})
@@ -121,7 +123,7 @@ class SplashCheck:
             logger.info("Rendering %s pages through Splash at %s", ", ".join(sorted(pages)), url)
             return
         message = (
-            f"SPLASH_URL={url}: Splash does not answer ({problem}); start it (docker run -p "
+            f"SPLASH_URL={redact(url)}: Splash does not answer ({redact(problem)}); start it (docker run -p "
             "127.0.0.1:8050:8050 scrapinghub/splash, or bash scripts/splash/start.sh 8050) or crawl "
             "without rendering (no SPLASH_URL, or -s DWNEWS_SPLASH_FALLBACK=True)"
         )

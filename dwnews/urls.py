@@ -189,6 +189,15 @@ def article_id(url: str, language: str | None = None) -> int | None:
     return parsed.content_id
 
 
+_USERINFO_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<secret>[^@/\s]*)@", re.I)
+
+
+def redact(text: str) -> str:
+    """Text (a URL, an error message) with the password of every ``scheme://user:password@`` in it
+    replaced by ``***``: a Redis, Splash or proxy URL's credentials are never logged."""
+    return _USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:***@", str(text))
+
+
 def strip_tracking(url: str) -> str:
     """Drop the query and fragment: DW identifies pages by path alone (``?maca=``, ``?at_medium=``)."""
     parts = urlsplit(url)

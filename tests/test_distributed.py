@@ -19,6 +19,7 @@ import pytest
 from dwnews.mirror import PROJECT_ROOT, Fault, MirrorServer, SyntheticSite
 from dwnews.state import main as state_main
 from tests.conftest import SITE, crawl_args, free_port, read_result, run_crawl, wait_until
+from tests.test_crawl import POLITICS
 from tests.test_incremental import politics_ids
 
 ARTICLES = 600
@@ -165,3 +166,36 @@ def test_a_feed_that_could_not_be_put_in_place_is_not_exported_in_redis(redis_ur
     assert not any(ledger.redis.hexists(ARTICLES_KEY, i) or ledger.redis.hexists(RECORDS_KEY, i) for i in ids)
     ledger.finish_run()
     ledger.close()
+
+
+def test_a_pickled_payload_in_the_queue_runs_nothing_and_costs_only_itself(redis_url: str, tmp_path: Path) -> None:
+    """Anyone who can write to the shared Redis pushes a pickled __reduce__: the worker drops it,
+    counts it, and exports every politics article all the same."""
+    import pickle
+
+    import redis
+
+    marker = tmp_path / "pwned"
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    client = redis.Redis.from_url(redis_url)
+    client.lpush("dwnews:politics:requests", pickle.dumps(Boom()), b'{"url": "http://x/a", "_class": "os.system"}')
+    with MirrorServer(SITE) as server:
+        result = run_crawl(server.base_url, "politics", tmp_path / "w", *worker_args(redis_url))
+    assert not marker.exists(), "the payload never ran"
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("dwnews/redis/bad_entry") == 2
+    assert {item["content_id"] for item in result.items} == POLITICS
+
+
+def test_a_redis_password_is_never_logged(mirror: MirrorServer, tmp_path: Path) -> None:
+    nowhere = f"redis://worker:S3cret-pw@127.0.0.1:{free_port()}/0"
+    result = run_crawl(mirror.base_url, "politics", tmp_path, "-s", f"DWNEWS_REDIS_URL={nowhere}")
+    assert result.returncode == 2
+    assert "S3cret-pw" not in result.log, "not in the error, not in Scrapy's overridden settings"
+    assert "redis://worker:***@127.0.0.1" in result.log

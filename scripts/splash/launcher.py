@@ -98,6 +98,10 @@ def main(argv: list[str]) -> None:
 
     from splash.server import main as splash_main  # imported only after the shims are in place
 
+    # Splash listens on every interface unless told otherwise: here on loopback unless --ip says
+    # where (start.sh passes 127.0.0.1 too).
+    if not any(arg == "--ip" or arg.startswith("--ip=") for arg in argv):
+        argv = ["--ip", "127.0.0.1", *argv]
     # splash.server.parse_opts hands argv to optparse as-is, so argv[0] must be the program name.
     splash_main(argv=["splash.server", *argv])
 
