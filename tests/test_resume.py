@@ -7,14 +7,13 @@ import json
 import re
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from dwnews.mirror import PROJECT_ROOT, MirrorServer, SyntheticSite
-from tests.conftest import SITE, crawl_args, read_result
+from tests.conftest import SITE, crawl_args, read_result, wait_until
 from tests.test_incremental import politics_ids
 
 
@@ -26,7 +25,8 @@ def test_stopped_crawl_resumes_from_its_jobdir(tmp_path: Path, stop_signal: sign
     with MirrorServer(SITE, synthetic=site) as server:
         first_cmd = crawl_args(server.base_url, "politics", tmp_path / "first", *args, state_dir=state)
         first = subprocess.Popen(first_cmd, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
-        time.sleep(4.0)
+        # stopped mid-way by progress (article pages served), not after a delay a loaded machine may outrun
+        wait_until(lambda: first.poll() is not None or sum(1 for p in server.paths(200) if "/a-" in p) >= 60)
         assert first.poll() is None, "the crawl must still be running when it is stopped"
         first.send_signal(stop_signal)
         _, log = first.communicate(timeout=120)
