@@ -20,8 +20,10 @@ Registered for plain paths, ``file://`` URIs and ``stdout:``, so ``-O``/``-o`` u
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import io
+import json
 import logging
 import os
 import shutil
@@ -299,9 +301,6 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def _keep_only(self, short_ids: set[str]) -> None:
         """Rewrite the part file with the records of these short ids only (JSON Lines, JSON, CSV)."""
-        import csv
-        import json
-
         assert self.part is not None
         if self.format in JSONLINES:
             data = b"".join(

@@ -110,11 +110,11 @@ def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics
 class HealthCheck:
     """Judges the crawl when the spider closes; see the module docstring."""
 
-    def __init__(self, stats: StatsCollector, limits: Thresholds) -> None:
+    def __init__(self, stats: StatsCollector, limits: Thresholds, crawler: Crawler | None = None) -> None:
         self.stats = stats
         self.limits = limits
+        self.crawler = crawler  # asked, when the spider closes, whether a feed exporter runs
         self.closed: tuple[str, str] | None = None  # spider name and finish reason
-        self.crawler: Crawler | None = None
         self.feeds_stored = False
         self._waiting: Deferred[None] | None = None
 
@@ -131,10 +131,9 @@ class HealthCheck:
         if not crawler.settings.getbool("DWNEWS_HEALTH_CHECKS"):
             raise NotConfigured
         assert crawler.stats is not None
-        check = cls(crawler.stats, Thresholds.from_settings(crawler.settings))
+        check = cls(crawler.stats, Thresholds.from_settings(crawler.settings), crawler)
         crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(check.feed_exporter_closed, signal=signals.feed_exporter_closed)
-        check.crawler = crawler
         crawler.signals.connect(check.spider_error, signal=signals.spider_error)
         crawler.signals.connect(check.item_error, signal=signals.item_error)
         return check

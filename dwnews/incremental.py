@@ -82,6 +82,7 @@ class LedgerOwner:
         self.crawler = crawler
         self._ledger: Ledger | None = None
         self._opened = False
+        self._unusable: StorageError | None = None  # why it could not be opened (said once)
         #: a storage fault or a refusal stopped the crawl: nothing more is requested or exported
         self.stopped = False
 
@@ -113,6 +114,8 @@ class LedgerOwner:
 
         Raises :class:`StorageError` (already reported) when it cannot be opened.
         """
+        if self._unusable is not None:
+            raise self._unusable
         if not self._opened:
             self._opened = True
             name = getattr(self.crawler.spidercls, "name", "")
@@ -123,11 +126,9 @@ class LedgerOwner:
                         if value and self.crawler.stats is not None:
                             self.crawler.stats.set_value(f"dwnews/state/recovered/{key}", value)
             except StorageError as fault:
-                self._ledger = None
+                self._ledger, self._unusable = None, fault
                 self.fault(fault)
                 raise
-        if self.stopped and self._ledger is None:
-            raise StorageError(self.crawler.settings.get("DWNEWS_STATE_DIR"), "the state is unusable")
         return self._ledger
 
     def spider_opened(self, spider: Spider) -> None:

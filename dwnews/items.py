@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from itemadapter import ItemAdapter
+
 from dwnews.text import CleanText
 
 
@@ -54,8 +56,6 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Article) if not f.me
 
 def exported(item: Any) -> dict[str, Any]:
     """The exported fields of an item (an Article or a dict) as a dict, in the export order."""
-    from itemadapter import ItemAdapter
-
     adapter = ItemAdapter(item)
     return {name: adapter.get(name) for name in FIELD_NAMES if name in adapter or isinstance(item, Article)}
 

@@ -25,6 +25,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.settings import BaseSettings
 
+from dwnews.incremental import LedgerOwner
 from dwnews.urls import redact
 
 logger = logging.getLogger(__name__)
@@ -128,8 +129,6 @@ class SplashCheck:
             "without rendering (no SPLASH_URL, or -s DWNEWS_SPLASH_FALLBACK=True)"
         )
         if not self.crawler.settings.getbool("DWNEWS_SPLASH_FALLBACK"):
-            from dwnews.incremental import LedgerOwner
-
             LedgerOwner.of(self.crawler).refuse(message)
             return
         logger.error("dwnews: %s; DWNEWS_SPLASH_FALLBACK: crawling without rendering", message)

@@ -20,7 +20,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -105,11 +105,6 @@ def _open(args: argparse.Namespace, read_only: bool) -> Any:
     return SqliteLedger(args.state_dir, run_id="cli", read_only=read_only)
 
 
-def _iter_imports(paths: list[Path]) -> Iterator[tuple[Path, list[Any]]]:
-    for path in paths:
-        yield path, list(records_in_feed(path))
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m dwnews.state``: the article ledger (export, stats, failures, forget, import)."""
     parser = argparse.ArgumentParser(prog="python3 -m dwnews.state", description=__doc__.split("\n\n")[0])
@@ -168,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             if not isinstance(ledger, SqliteLedger):
                 print("dwnews: import rebuilds a SQLite state (--state-dir), not the Redis ledger", file=sys.stderr)
                 return 2
-            for path, records in _iter_imports(args.feeds):
-                imported, left_out = ledger.import_records(records, str(path.absolute()))
+            for path in args.feeds:
+                imported, left_out = ledger.import_records(records_in_feed(path), str(path.absolute()))
                 print(
                     f"imported {imported} articles from {path}"
                     + (f"; left out {left_out} entries that are not records" if left_out else "")
