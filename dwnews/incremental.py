@@ -44,6 +44,8 @@ request_failed = object()
 # stats keys (constants so that grep finds writer and reader)
 GIVEN_UP_STAT = "dwnews/failures/given_up"
 
+#: article requests of one page claimed in one ledger transaction (a sitemap holds up to 50,000)
+CLAIM_BATCH = 500
 # what a spider may put in response.meta["dwnews_verdict"] of an article page
 NOT_POLITICS = "not_politics"
 OUT_OF_RANGE = "out_of_range"
@@ -347,6 +349,15 @@ class IncrementalMiddleware:
 
     # ----- responses -------------------------------------------------------------------------------
 
+    def _batch(self, held: list[Request]) -> list[Request]:
+        """The held requests once there are CLAIM_BATCH of them (and held emptied), else none: a
+        50,000-URL sitemap is claimed in batches, so downloads start while it is still read."""
+        if len(held) < CLAIM_BATCH:
+            return []
+        batch = held[:]
+        held.clear()
+        return batch
+
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
         held: list[Request] = []
         kept = False
@@ -356,6 +367,7 @@ class IncrementalMiddleware:
                 if passed is not None:
                     kept = kept or not isinstance(passed, Request)
                     yield passed
+                yield from self.claimed(self._batch(held))
         except Exception:
             yield from self.claimed(held)
             self.verdict(response, kept=kept, raised=True)
@@ -374,6 +386,8 @@ class IncrementalMiddleware:
                 if passed is not None:
                     kept = kept or not isinstance(passed, Request)
                     yield passed
+                for request in self.claimed(self._batch(held)):
+                    yield request
         except Exception:
             for request in self.claimed(held):
                 yield request
@@ -401,7 +415,8 @@ class IncrementalMiddleware:
             if verdict == NOT_POLITICS:
                 ledger.mark_skipped(short_id, content_id, verdict)
             elif verdict.startswith(FAILED_PREFIX):
-                self.owner.article_failed(ledger, short_id, response.url, verdict[len(FAILED_PREFIX) :])
+                url = meta.get("dwnews_url", response.url)  # the URL asked for, not a redirect's
+                self.owner.article_failed(ledger, short_id, url, verdict[len(FAILED_PREFIX) :])
             else:
                 ledger.release(short_id)  # unreadable, out of range, or the callback raised
         except StorageError as fault:

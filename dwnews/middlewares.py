@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -13,6 +12,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
+
+from dwnews import urls
 
 logger = logging.getLogger(__name__)
 
@@ -101,28 +102,58 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
-class OffsiteRedirectMiddleware:
-    """Refuses a redirect to a host the spider does not crawl, as a failure of that page.
+class SiteOriginMiddleware:
+    """Every request the crawler makes stays on the configured site: its scheme, host and port.
 
-    Scrapy drops such a redirect quietly (``offsite/filtered``), so the page would just vanish;
-    here it fails with ``IgnoreRequest("offsite redirect ...")``, is counted, logged with its URL
-    and written to the failures file like any other page that could not be had.
+    One check for every request, whatever made it: listing links, sitemap and feed entries,
+    robots.txt ``Sitemap:`` lines, redirects (a redirected request passes here again), retries of
+    earlier failures. On the real www.dw.com the feed host and the short-link host are allowed
+    too (:func:`dwnews.urls.site_origins`); DW's image hosts never are. A Splash request is judged
+    by the page it renders, and may only go to ``SPLASH_URL``.
+
+    A request that fails the check is never downloaded: it fails with ``IgnoreRequest("offsite
+    ...")`` (its errback runs, so a claimed article is released, not remembered), is counted as
+    ``dwnews/offsite/<source>`` (``redirect`` for a redirect's target) and logged with its URL.
+    Scrapy's own OffsiteMiddleware is replaced: it compares host names only, and drops a redirect
+    at scheduling time without telling the request's errback.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._origins: frozenset[urls.Origin] | None = None
+        splash_url = crawler.settings.get("SPLASH_URL")
+        self.splash_origin = urls.origin(splash_url) if splash_url else None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> SiteOriginMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
-        location = response.headers.get("Location")
-        if response.status not in (301, 302, 303, 307, 308) or not location:
-            return response
-        target = urljoin(request.url, location.decode("latin-1"))
-        host = (urlsplit(target).hostname or "").lower()
-        allowed = {d.lower() for d in getattr(self.crawler.spider, "allowed_domains", None) or []}
-        if allowed and host not in allowed and not any(host.endswith("." + d) for d in allowed):
-            raise IgnoreRequest(f"offsite redirect to {target}")
-        return response
+    @property
+    def origins(self) -> frozenset[urls.Origin]:
+        if self._origins is None:
+            base_url = getattr(self.crawler.spider, "base_url", None) or self.crawler.settings.get("DWNEWS_BASE_URL")
+            self._origins = urls.site_origins(str(base_url or ""))
+        return self._origins
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        splash = request.meta.get("splash")
+        if isinstance(splash, dict):
+            page_url = str((splash.get("args") or {}).get("url") or "")
+            allowed = urls.on_site(page_url, self.origins) and (
+                not request.meta.get("_splash_processed") or urls.origin(request.url) == self.splash_origin
+            )
+        else:
+            page_url = request.url
+            allowed = urls.on_site(page_url, self.origins)
+        if allowed:
+            return
+        source = "redirect" if request.meta.get("redirect_urls") else self.source_of(request)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"dwnews/offsite/{source}")
+        logger.warning("Refused an off-site request (%s): %s", source, urls.redact(page_url[:300]))
+        raise IgnoreRequest(f"offsite request to {urls.redact(page_url[:300])}")
+
+    @staticmethod
+    def source_of(request: Request) -> str:
+        meta = request.meta
+        return str(meta.get("dwnews_source") or meta.get("dwnews_page") or "other")

@@ -63,8 +63,10 @@ class Fault:
     (wait ``seconds`` before answering), ``reset`` (reset the connection mid-body), ``truncate``
     (a body shorter than its Content-Length), ``bad_gzip`` (gzip that is not), ``charset`` (the page
     encoded as ``body_charset`` but labelled ``label_charset``), ``huge`` (``size_mb`` of page),
-    ``redirect_loop``, ``redirect_offsite`` (to another host), ``content_type`` (a PDF or image
-    instead of the page), ``transform`` (the page passed through ``transform``), ``block`` (answer
+    ``redirect_loop``, ``redirect_offsite`` (to another host), ``redirect`` (to ``location``, where
+    ``{port}`` is the mirror's port and ``{path}`` the asked path), ``content_type`` (a PDF or image
+    instead of the page), ``transform`` (the page's text passed through ``transform``, same content
+    type), ``bytes`` (the page's bytes passed through ``transform_bytes``), ``block`` (answer
     once ``release`` is set, or after ``seconds``: a test holds a crawl mid-way while it checks).
     ``times``: misbehave that many times, then answer normally (None: always).
     """
@@ -79,6 +81,9 @@ class Fault:
     size_mb: int = 30
     content_type: str = "application/pdf"
     transform: Callable[[str], str] | None = None
+    transform_bytes: Callable[[bytes], bytes] | None = None
+    location: str = ""
+    headers: dict[str, str] | None = None  # sent with ``bytes``' answer (e.g. Content-Encoding)
     release: threading.Event | None = None
 
 
@@ -308,7 +313,7 @@ class MirrorServer:
                 agent = self.headers.get("User-Agent", "")
                 logged_status = fault.status if fault is not None and fault.kind == "status" else status
                 server._log(LoggedRequest(self.command, self.path, logged_status, agent, time.monotonic()))
-                if fault is not None and self._misbehave(fault, body, send_body):
+                if fault is not None and self._misbehave(fault, body, send_body, ctype):
                     return
                 self._send(status, ctype, body, send_body)
 
@@ -322,7 +327,7 @@ class MirrorServer:
                 if send_body:
                     self.wfile.write(body)
 
-            def _misbehave(self, fault: Fault, body: bytes, send_body: bool) -> bool:
+            def _misbehave(self, fault: Fault, body: bytes, send_body: bool, ctype: str) -> bool:
                 """Answer as the fault says; False: answer normally after all (hang)."""
                 html = "text/html; charset=utf-8"
                 if fault.kind == "status":
@@ -369,8 +374,13 @@ class MirrorServer:
                 elif fault.kind == "content_type":
                     blob = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n" * 50
                     self._send(200, fault.content_type, blob, send_body)
+                elif fault.kind == "redirect":
+                    location = fault.location.format(port=server.port, path=urlsplit(self.path).path)
+                    self._send(302, html, b"", send_body, Location=location)
                 elif fault.kind == "transform" and fault.transform is not None:
-                    self._send(200, html, fault.transform(body.decode("utf-8")).encode("utf-8"), send_body)
+                    self._send(200, ctype, fault.transform(body.decode("utf-8")).encode("utf-8"), send_body)
+                elif fault.kind == "bytes" and fault.transform_bytes is not None:
+                    self._send(200, ctype, fault.transform_bytes(body), send_body, **(fault.headers or {}))
                 else:
                     return False
                 return True

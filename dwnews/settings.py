@@ -135,8 +135,10 @@ DWNEWS_RETRY_MAX_DELAY = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "dwnews.middlewares.BackoffRetryMiddleware": 550,
-    # runs on responses before RedirectMiddleware (600): an off-site redirect fails the page
-    "dwnews.middlewares.OffsiteRedirectMiddleware": 650,
+    # every request (redirects too) on the configured site's scheme, host and port, before
+    # robots.txt (100) is fetched for it; replaces Scrapy's host-name-only check
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "dwnews.middlewares.SiteOriginMiddleware": 40,
 }
 # Claims article requests in the ledger before download (closest to the spider: it sees what the
 # spider yields first), and reads the spider's verdict on each article page.

@@ -204,31 +204,75 @@ def strip_tracking(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def same_site(url: str, base_url: str) -> bool:
-    """True when ``url`` is on the host (and port) of ``base_url``; relative URLs count."""
-    parts = urlsplit(url)
-    if not parts.netloc:
-        return True
-    base = urlsplit(base_url)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == base.netloc.lower()
-
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Hosts whose pages a mirror of dw.com serves at the same paths (rss.dw.com's feeds included).
 DW_PAGE_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com"})
 DW_SITE_HOSTS = DW_PAGE_HOSTS | {"rss.dw.com"}
+# What the crawler may request besides the configured site when that is the real www.dw.com: the
+# feed host, and the short-link host (it only redirects to www). Never DW's static image hosts.
+DW_EXTRA_ORIGINS = frozenset({("https", "rss.dw.com", 443), ("http", "rss.dw.com", 80), ("https", "p.dw.com", 443)})
+
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """(scheme, host, port) of an absolute http(s) URL, the port made explicit; None otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or _DEFAULT_PORTS[scheme]
+
+
+def site_origins(base_url: str) -> frozenset[Origin]:
+    """The origins a crawl of ``base_url`` may request: that site's own, plus DW's feed and
+    short-link hosts when it is the real www.dw.com."""
+    own = origin(base_url)
+    if own is None:
+        return frozenset()
+    if own == ("https", "www.dw.com", 443):
+        return frozenset({own}) | DW_EXTRA_ORIGINS
+    return frozenset({own})
+
+
+def on_site(url: str, origins: frozenset[Origin]) -> bool:
+    """True when ``url`` is absolute and its scheme, host and port are one of ``origins``."""
+    return origin(url) in origins
+
+
+def same_site(url: str, base_url: str) -> bool:
+    """True when ``url`` has the scheme, host and port of ``base_url``; relative URLs count."""
+    try:
+        relative = not urlsplit(url).netloc
+    except ValueError:
+        return False
+    if relative:
+        return True
+    own = origin(base_url)
+    return own is not None and origin(url) == own
 
 
 def rebase(url: str, base_url: str) -> str:
-    """A dw.com URL as fetched from the configured site: unchanged on the real site, moved onto a
-    mirror's host (same path and query) when ``DWNEWS_BASE_URL`` points elsewhere. A string that
-    is no URL (from a page: data, not code) is returned as it is, for :func:`usable_url` to judge."""
+    """A dw.com URL as fetched from the configured site: an http(s) link to one of DW's page hosts
+    (``dw.com``, ``m.dw.com``, ``http://www.dw.com``) moves onto the configured site, same path and
+    query; so does the feed host's on a mirror. Anything else (another host, another scheme, a
+    string that is no URL: data from a page, not code) is returned as it is, for the origin check."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return url
     base = urlsplit(base_url)
-    if (parts.hostname or "").lower() not in DW_SITE_HOSTS or base.netloc.lower() == "www.dw.com":
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https"):
         return url
+    if host not in DW_SITE_HOSTS or (host not in DW_PAGE_HOSTS and base.netloc.lower() == "www.dw.com"):
+        return url  # not DW's, or the real feed host on the real site
+    # dw.com, m.dw.com, http:// ...: the same page on the configured site
     return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -1,6 +1,10 @@
 """Sitemaps and RSS/RDF/Atom feeds: article links with the dates they give, before any download.
 
-Pure: XML bytes in, :class:`Entry` list out. Broken XML is read as far as it goes (lxml's
+Pure: XML bytes in, :class:`Entry` objects out, streamed: the document is read with lxml's
+iterparse and each entry's elements are freed once it is read, so a sitemap of 50,000 URLs never
+becomes a tree in memory, and a crawl can request the first articles while the rest is still being
+read. At most :data:`MAX_ENTRIES` entries are taken from one document (the sitemap standard's
+limit); the rest are counted as ``over_limit``. Broken XML is read as far as it goes (lxml's
 recovering parser) and never raises. One bad entry costs only itself: an entry whose URL cannot be
 requested or names an out-of-range content id is left out (counted in ``skipped``), a date that is
 malformed or not representable in UTC is None, the entry kept.
@@ -8,8 +12,10 @@ malformed or not representable in UTC is None, the entry kept.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -23,6 +29,8 @@ from dwnews.dates import iso_utc
 _ILLEGAL_BYTES_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CHAR_REF_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _REPLACEMENT = b"&#xFFFD;"
+#: entries taken from one sitemap or feed: the sitemap protocol's limit per file
+MAX_ENTRIES = 50_000
 
 
 @dataclass(frozen=True)
@@ -65,13 +73,42 @@ def _sanitise(data: bytes) -> bytes:
     return _CHAR_REF_RE.sub(_legal_char_ref, data)
 
 
-def _parse(data: bytes) -> etree._Element | None:
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+def _events(data: bytes) -> Iterator[tuple[str, etree._Element]]:
+    """``(event, element)`` pairs ("start", "end") of a streamed, recovering parse.
+
+    Entities are never resolved nor fetched (no billion laughs, no XXE), and libxml2's default
+    bounds on depth and text size stay on. Where even the recovering parser gives up, the events
+    simply end: what was read so far counts.
+    """
+    parse = etree.iterparse(
+        io.BytesIO(_sanitise(data.strip()) or b"<empty/>"),
+        events=("start", "end"),
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
     try:
-        root = etree.fromstring(_sanitise(data.strip()) or b"<empty/>", parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    return root
+        yield from parse
+    except (etree.XMLSyntaxError, ValueError, UnicodeDecodeError):
+        return
+
+
+def _root_tag(data: bytes) -> str | None:
+    """The local name of the document's root element (reads no further than its start tag)."""
+    for event, element in _events(data):
+        if event == "start":
+            return _local(element.tag)
+    return None
+
+
+def _free(element: etree._Element) -> None:
+    """Drop an element that was read, and the siblings read before it: memory stays flat."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
 
 
 def _text(element: etree._Element) -> str | None:
@@ -110,93 +147,123 @@ def _unusable(url: str) -> str | None:
     return None
 
 
-class SitemapPage:
+class _StreamedPage:
+    """An XML document read as a stream of entries; see the module's docstring."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.root_tag = _root_tag(data)
+        self.skipped: Counter[str] = Counter()
+
+    def entries(self) -> list[Entry]:
+        """Every entry at once (small documents, tests): :meth:`iter_entries` as a list."""
+        return list(self.iter_entries())
+
+    def iter_entries(self, limit: int = MAX_ENTRIES) -> Iterator[Entry]:
+        """The entries, as they are read; ``skipped`` is complete once the iterator is exhausted."""
+        self.skipped = Counter()
+        taken = 0
+        for node in self._nodes():
+            entry = self._entry(node)
+            _free(node)
+            if entry is None:
+                continue
+            if taken >= limit:
+                self.skipped["over_limit"] += 1
+                continue
+            taken += 1
+            yield entry
+
+    def _nodes(self) -> Iterator[etree._Element]:
+        raise NotImplementedError
+
+    def _entry(self, node: etree._Element) -> Entry | None:
+        raise NotImplementedError
+
+    def _usable(self, url: str | None) -> str | None:
+        why = _unusable(url) if url else "no_url"
+        if url is None or why:
+            self.skipped[why or "no_url"] += 1
+            return None
+        return url
+
+
+class SitemapPage(_StreamedPage):
     """A sitemap (``urlset``) or sitemap index (``sitemapindex``).
 
     ``skipped`` counts, by reason, the entries :meth:`entries` left out: ``no_url`` (no ``loc``),
     ``bad_url`` (not an absolute http(s) URL a request can be made for), ``bad_id`` (a content id
-    outside 1..MAX_CONTENT_ID, see :mod:`dwnews.urls`).
+    outside 1..MAX_CONTENT_ID, see :mod:`dwnews.urls`), ``over_limit`` (beyond :data:`MAX_ENTRIES`).
     """
-
-    def __init__(self, data: bytes) -> None:
-        self.root = _parse(data)
-        self.skipped: Counter[str] = Counter()
 
     @property
     def is_index(self) -> bool:
-        return self.root is not None and _local(self.root.tag) == "sitemapindex"
+        return self.root_tag == "sitemapindex"
 
     @property
     def is_sitemap(self) -> bool:
-        return self.root is not None and _local(self.root.tag) in ("urlset", "sitemapindex")
+        return self.root_tag in ("urlset", "sitemapindex")
 
-    def entries(self) -> list[Entry]:
-        """``<url>`` entries of a sitemap, or ``<sitemap>`` entries of an index."""
-        self.skipped = Counter()
-        if self.root is None:
-            return []
+    def _nodes(self) -> Iterator[etree._Element]:
+        """``<url>`` children of a urlset, or ``<sitemap>`` children of an index, each complete."""
+        if not self.is_sitemap:
+            return
         wanted = "sitemap" if self.is_index else "url"
-        entries = []
-        for node in self.root:
-            if _local(node.tag) != wanted:
+        depth = 0
+        for event, element in _events(self.data):
+            if event == "start":
+                depth += 1
                 continue
-            loc = _child_text(node, "loc")
-            why = _unusable(loc) if loc else "no_url"
-            if loc is None or why:
-                self.skipped[why or "no_url"] += 1
-                continue
-            entries.append(
-                Entry(
-                    url=loc,
-                    published=iso_utc(_descendant_text(node, "publication_date")),
-                    modified=iso_utc(_child_text(node, "lastmod")),
-                )
-            )
-        return entries
+            depth -= 1
+            if depth == 1 and _local(element.tag) == wanted:
+                yield element
+
+    def _entry(self, node: etree._Element) -> Entry | None:
+        loc = self._usable(_child_text(node, "loc"))
+        if loc is None:
+            return None
+        return Entry(
+            url=loc,
+            published=iso_utc(_descendant_text(node, "publication_date")),
+            modified=iso_utc(_child_text(node, "lastmod")),
+        )
 
 
-class FeedPage:
+class FeedPage(_StreamedPage):
     """An RSS 2.0, RSS 1.0 (RDF, as DW serves) or Atom feed.
 
     ``skipped`` counts the items :meth:`entries` left out, as :class:`SitemapPage` does.
     """
 
-    def __init__(self, data: bytes) -> None:
-        self.root = _parse(data)
-        self.skipped: Counter[str] = Counter()
-
     @property
     def is_feed(self) -> bool:
-        return self.root is not None and _local(self.root.tag) in ("rss", "RDF", "feed")
+        return self.root_tag in ("rss", "RDF", "feed")
 
-    def entries(self) -> list[Entry]:
-        self.skipped = Counter()
-        if self.root is None:
-            return []
-        entries = []
-        for node in self.root.iter():
-            if _local(node.tag) not in ("item", "entry"):
-                continue
-            link = _child_text(node, "link")
-            if link is None:  # Atom: <link href="..."/>
-                for child in node:
-                    if _local(child.tag) == "link" and child.get("href"):
-                        link = str(child.get("href"))
-                        break
-            why = _unusable(link) if link else "no_url"
-            if link is None or why:
-                self.skipped[why or "no_url"] += 1
-                continue
-            entries.append(
-                Entry(
-                    url=link,
-                    published=iso_utc(_child_text(node, "date", "published") or _rfc822(_child_text(node, "pubDate"))),
-                    modified=iso_utc(_child_text(node, "updated")),
-                    content_id=urls.content_id_from_text(_child_text(node, "contentID")),
-                    subject=_child_text(node, "subject", "category"),
-                )
-            )
-        return entries
+    def _nodes(self) -> Iterator[etree._Element]:
+        """``<item>`` (RSS, RDF) and ``<entry>`` (Atom) elements, wherever they sit, each complete."""
+        if not self.is_feed:
+            return
+        for event, element in _events(self.data):
+            if event == "end" and _local(element.tag) in ("item", "entry"):
+                yield element
+
+    def _entry(self, node: etree._Element) -> Entry | None:
+        link = _child_text(node, "link")
+        if link is None:  # Atom: <link href="..."/>
+            for child in node:
+                if _local(child.tag) == "link" and child.get("href"):
+                    link = str(child.get("href"))
+                    break
+        link = self._usable(link)
+        if link is None:
+            return None
+        return Entry(
+            url=link,
+            published=iso_utc(_child_text(node, "date", "published") or _rfc822(_child_text(node, "pubDate"))),
+            modified=iso_utc(_child_text(node, "updated")),
+            content_id=urls.content_id_from_text(_child_text(node, "contentID")),
+            subject=_child_text(node, "subject", "category"),
+        )
 
 
 # A year of three or more digits: not the day (1-2), not part of the time (":") or offset ("+0200").

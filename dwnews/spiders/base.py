@@ -42,6 +42,8 @@ def failure_reason(failure: Failure, request: Request, allowed_hosts: set[str]) 
         return f"http_{error.response.status}"
     if isinstance(error, IgnoreRequest):
         message = str(error).lower()
+        if "download_maxsize" in message or "max size" in message:  # e.g. a gzip bomb, decompressed
+            return "too_large"
         if "robots" in message:
             return "robots_txt"
         if "offsite" in message:
@@ -132,6 +134,8 @@ class DwSpider(scrapy.Spider):
     arguments: ClassVar[dict[str, str]] = {}
 
     base_url: str
+    #: (scheme, host, port) the crawl may request: see dwnews.middlewares.SiteOriginMiddleware
+    origins: frozenset[urls.Origin] = frozenset()
     language: str
     #: page types rendered through Splash (empty: no rendering)
     render: frozenset[str] = frozenset()
@@ -161,6 +165,7 @@ class DwSpider(scrapy.Spider):
             spider.base_url = base_url
             spider.language = crawler.settings.get("DWNEWS_LANGUAGE")
             spider.allowed_domains = [urlsplit(base_url).hostname or ""]  # type: ignore[attr-defined]
+            spider.origins = urls.site_origins(base_url)
             spider.render = spider._rendering(crawler)
             spider.check_arguments()
         except ArgumentError as error:
@@ -197,6 +202,16 @@ class DwSpider(scrapy.Spider):
                 url, self.render_args, callback=callback, errback=self.on_failure, meta=meta, **kwargs
             )
         return Request(url, callback=callback, errback=self.on_failure, meta=meta, **kwargs)
+
+    def offsite(self, url: str, source: str) -> bool:
+        """True (counted as ``dwnews/offsite/<source>``, logged) when a link leaves the configured
+        site's scheme, host and port; SiteOriginMiddleware refuses such requests anyway, this
+        keeps them from being claimed or followed in the first place."""
+        if urls.on_site(url, self.origins):
+            return False
+        self.inc(f"offsite/{source}")
+        logger.info("Off-site %s link not followed: %s", source, urls.redact(url[:300]))
+        return True
 
     def allowed_hosts(self) -> set[str]:
         return set(getattr(self, "allowed_domains", []) or [])
@@ -253,6 +268,20 @@ class DwSpider(scrapy.Spider):
             logger.info("Charset of %s: %s", response.url, repaired.replace("_", " "))
         page = ArticlePage(response.url, html)
         page.record()  # runs every field once, so that the events below are complete
+        asked = response.meta.get("dwnews_content_id")
+        if isinstance(asked, int) and page.content_id is not None and page.content_id != asked:
+            # a redirect to another article: this page says nothing about the one asked for, and
+            # what it says about itself is for that article's own request to find out
+            self.inc("article/other_article")
+            logger.warning(
+                "Asked for article %s at %s, got article %s (%s): not used",
+                asked,
+                response.meta.get("dwnews_url", response.url),
+                page.content_id,
+                response.url,
+            )
+            response.meta["dwnews_verdict"] = incremental.FAILED_PREFIX + "other_article"
+            return None
         self.inc("article/parsed")
         self.inc(f"article/layout/{page.layout}")
         for event in page.events:

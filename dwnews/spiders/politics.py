@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -204,6 +204,8 @@ class PoliticsSpider(DwSpider):
         self.inc("listing/article_links", len(links.articles))
         for kind, count in links.skipped.items():
             self.inc(f"listing/skipped/{kind}", count)
+        if links.offsite:  # links to other sites (social media, other ports): never followed
+            self.inc("offsite/sections", links.offsite)
         if not links.articles:
             self.inc("listing/empty")
             if links.inline_scripts and not response.meta.get("dwnews_rendered"):
@@ -229,7 +231,9 @@ class PoliticsSpider(DwSpider):
             for line in response.text.splitlines() if isinstance(response, TextResponse) else []:
                 key, _, value = line.partition(":")
                 if key.strip().lower() == "sitemap" and urls.usable_url(value.strip()):
-                    sitemaps.append(urls.rebase(value.strip(), self.base_url))
+                    url = urls.rebase(value.strip(), self.base_url)
+                    if not self.offsite(url, "robots"):
+                        sitemaps.append(url)
         if not sitemaps:
             sitemaps = [self.site_url("/sitemap.xml")]
         for url in sitemaps:
@@ -242,16 +246,14 @@ class PoliticsSpider(DwSpider):
             self.source_missing(source, response.url, why)
             return
         self.inc(f"source/{source}/read")
-        entries = page.entries()
-        self.count_skipped(source, response.url, page.skipped)
         if page.is_index:
+            entries = page.entries()
+            self.count_skipped(source, response.url, page.skipped)
             yield from self._sitemap_children(response.url, source, depth, entries)
             return
         if source == "sitemap-index":  # robots.txt pointed straight at a urlset
             source = "sitemap"
-        if not entries:
-            self.source_missing(source, response.url, "no entries")
-        yield from self.article_requests(source, entries)
+        yield from self.streamed_requests(source, response.url, page, "no entries")
 
     def _sitemap_children(self, url: str, source: str, depth: int, entries: list[Entry]) -> Iterable[Request]:
         if depth >= _MAX_SITEMAP_DEPTH:
@@ -262,13 +264,15 @@ class PoliticsSpider(DwSpider):
                 if entry.modified and not in_range(entry.modified, self.since_day, None):
                     self.inc(f"source/{source}/dropped/sitemap_before_since")
                     continue
-                yield self.source_request(urls.rebase(entry.url, self.base_url), source, self.parse_sitemap, depth + 1)
+                child = urls.rebase(entry.url, self.base_url)
+                if not self.offsite(child, source):
+                    yield self.source_request(child, source, self.parse_sitemap, depth + 1)
             return
         ours: dict[str, list[str]] = {"news-sitemap": [], "sitemap": []}
         for entry in entries:
             child = urls.rebase(entry.url, self.base_url)
             path = urlsplit(child).path
-            if not path.startswith(f"/{self.language}/"):
+            if not path.startswith(f"/{self.language}/") or self.offsite(child, source):
                 continue
             ours["news-sitemap" if "news" in path else "sitemap"].append(child)
         for kind, found in ours.items():
@@ -289,11 +293,24 @@ class PoliticsSpider(DwSpider):
             self.source_missing("feed", response.url, why)
             return
         self.inc("source/feed/read")
-        entries = page.entries()
-        self.count_skipped("feed", response.url, page.skipped)
-        if not entries:
-            self.source_missing("feed", response.url, "no items")
-        yield from self.article_requests("feed", entries)
+        yield from self.streamed_requests("feed", response.url, page, "no items")
+
+    def streamed_requests(self, source: str, url: str, page: SitemapPage | FeedPage, empty: str) -> Iterable[Request]:
+        """Article requests as a sitemap or feed is read: the first ones can be downloaded while
+        the rest of a large sitemap is still being read (the incremental middleware claims them
+        in batches)."""
+        read = 0
+
+        def counted() -> Iterator[Entry]:
+            nonlocal read
+            for entry in page.iter_entries():
+                read += 1
+                yield entry
+
+        yield from self.article_requests(source, counted())
+        self.count_skipped(source, url, page.skipped)
+        if not read:
+            self.source_missing(source, url, empty)
 
     def count_skipped(self, source: str, url: str, skipped: Mapping[str, int]) -> None:
         """Entries a sitemap or feed page left out (no usable URL or id): counted, logged once a page."""
@@ -304,7 +321,7 @@ class PoliticsSpider(DwSpider):
 
     # ----- articles -----------------------------------------------------------------------------
 
-    def article_requests(self, source: str, entries: list[Entry]) -> Iterable[Request]:
+    def article_requests(self, source: str, entries: Iterable[Entry]) -> Iterable[Request]:
         """Requests for the articles among a source's links, once per crawl; the rest counted.
 
         The incremental middleware then drops, before download, those the ledger knows. One
@@ -325,6 +342,9 @@ class PoliticsSpider(DwSpider):
         content_id = urls.article_id(url, language=self.language)
         if content_id is None:
             self.inc(f"source/{source}/dropped/not_an_article")
+            return None
+        if self.offsite(url, source):  # never claimed, never recorded: it is not this site's
+            self.inc(f"source/{source}/dropped/offsite")
             return None
         self.inc(f"source/{source}/found")
         reason = self._out_of_range(entry)
