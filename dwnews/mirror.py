@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import re
 import socket
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -199,6 +201,7 @@ class LoggedRequest:
     status: int
     user_agent: str
     at: float = 0.0  # time.monotonic() when it was answered
+    sent: int = 0  # body bytes sent (0 for a 304)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -218,6 +221,8 @@ class MirrorServer:
         self.faults: dict[str, Fault] = {}
         self._fault_hits: dict[str, int] = {}
         self.requests: list[LoggedRequest] = []
+        #: answer If-None-Match / If-Modified-Since with 304 when the page is unchanged (as DW's CDN)
+        self.conditional = True
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -276,6 +281,13 @@ class MirrorServer:
             self._fault_hits[key] = hits + 1
             return fault
 
+    def validators(self, body: bytes, target: Path | None) -> dict[str, str]:
+        """ETag (a hash of the body) and, for a file, Last-Modified (its mtime), as DW's CDN sends."""
+        found = {"ETag": f'"{hashlib.sha256(body).hexdigest()[:20]}"'}
+        if target is not None:
+            found["Last_Modified"] = formatdate(target.stat().st_mtime, usegmt=True)
+        return found
+
     def paths(self, status: int | None = None) -> list[str]:
         with self._lock:
             return [r.path for r in self.requests if status is None or r.status == status]
@@ -312,10 +324,28 @@ class MirrorServer:
                 fault = server.fault_for(self.path) if status == 200 else None
                 agent = self.headers.get("User-Agent", "")
                 logged_status = fault.status if fault is not None and fault.kind == "status" else status
-                server._log(LoggedRequest(self.command, self.path, logged_status, agent, time.monotonic()))
+                validators: dict[str, str] = {}
+                if status == 200 and fault is None and server.conditional:
+                    validators = server.validators(body, target)
+                    if self._not_modified(validators):
+                        server._log(LoggedRequest(self.command, self.path, 304, agent, time.monotonic()))
+                        self._send(304, ctype, b"", False, **validators)
+                        return
+                sent = len(body) if fault is None and send_body else 0
+                server._log(LoggedRequest(self.command, self.path, logged_status, agent, time.monotonic(), sent))
                 if fault is not None and self._misbehave(fault, body, send_body, ctype):
                     return
-                self._send(status, ctype, body, send_body)
+                self._send(status, ctype, body, send_body, **validators)
+
+            def _not_modified(self, validators: dict[str, str]) -> bool:
+                """As a CDN answers (RFC 9110): If-None-Match wins over If-Modified-Since."""
+                if_none_match = self.headers.get("If-None-Match")
+                if if_none_match is not None:
+                    return validators["ETag"] in [tag.strip() for tag in if_none_match.split(",")]
+                since = self.headers.get("If-Modified-Since")
+                if since is None or "Last_Modified" not in validators:
+                    return False
+                return since.strip() == validators["Last_Modified"]
 
             def _send(self, status: int, ctype: str, body: bytes, send_body: bool, **headers: str) -> None:
                 self.send_response(status)

@@ -27,6 +27,10 @@ DWNEWS_STATE_DIR = ".scrapy/dwnews"
 # DWNEWS_STATE_DIR and skip them, before downloading, on later runs. False: export everything,
 # neither reading nor writing the state.
 DWNEWS_INCREMENTAL = True
+# Listing pages, sitemaps, the feed and robots.txt are asked for with If-None-Match /
+# If-Modified-Since from the last run (DWNEWS_STATE_DIR/pages.sqlite3); a 304 costs no body
+# (dwnews.conditional). Only with DWNEWS_INCREMENTAL.
+DWNEWS_CONDITIONAL_REQUESTS = True
 
 # An article that failed for good (404, 5xx after retries, not HTML, ...) is requested again by the
 # next runs of the politics spider until it succeeds or has failed this many runs (then it is given
@@ -139,6 +143,8 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt (100) is fetched for it; replaces Scrapy's host-name-only check
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "dwnews.middlewares.SiteOriginMiddleware": 40,
+    # next to the downloader: If-None-Match / If-Modified-Since out, a 304 answered from the store
+    "dwnews.conditional.ConditionalRequestMiddleware": 880,
 }
 # Claims article requests in the ledger before download (closest to the spider: it sees what the
 # spider yields first), and reads the spider's verdict on each article page.

@@ -141,6 +141,7 @@ def run_crawl(
 
 # Modules whose tests run `scrapy crawl` (or scrapyd, Splash, Redis) in subprocesses.
 _E2E_MODULES = {
+    "test_conditional",
     "test_crawl",
     "test_network_edge",
     "test_distributed",
