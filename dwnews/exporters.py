@@ -7,7 +7,10 @@
 - ``body`` keeps its paragraphs (blank lines inside a quoted cell);
 - a cell that would start a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a
   leading apostrophe, which spreadsheets show as text (CSV injection);
-- UTF-8 with a byte order mark, so that spreadsheet programs do not guess another encoding.
+- UTF-8 without a byte order mark, as Scrapy writes it, so that Python's ``csv`` and pandas read
+  the first column as ``short_id``; ``-s FEED_EXPORT_ENCODING=utf-8-sig`` adds the mark for Excel,
+  which otherwise guesses another encoding;
+- a list whose items are all empty (two images, neither with a credit) is an empty cell.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def csv_row(item: Any) -> dict[str, str]:
         if value is None:
             text = ""
         elif isinstance(value, (list, tuple)):
-            text = LIST_SEPARATOR.join(str(part) for part in value)
+            parts = [str(part) for part in value]
+            text = LIST_SEPARATOR.join(parts) if any(parts) else ""
         else:
             text = str(value)
         row[name] = neutralize(text)
@@ -57,8 +61,6 @@ class SpreadsheetCsvItemExporter(CsvItemExporter):
 
     def __init__(self, file: IO[bytes], **kwargs: Any) -> None:
         kwargs["fields_to_export"] = list(CSV_COLUMNS)
-        if kwargs.get("encoding") in (None, "utf-8", "utf8"):
-            kwargs["encoding"] = "utf-8-sig"
         super().__init__(file, **kwargs)  # type: ignore[arg-type]
 
     def export_item(self, item: Any) -> None:

@@ -19,6 +19,7 @@ Registered for plain paths, ``file://`` URIs and ``stdout:``, so ``-O``/``-o`` u
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import fcntl
@@ -313,11 +314,13 @@ class AtomicFileFeedStorage(FileFeedStorage):
             lines = ",\n".join(json.dumps(r, ensure_ascii=False) for r in records)
             data = f"[\n{lines}\n]".encode()
         elif self.format == "csv":
-            rows = list(csv.reader(io.StringIO(self.part.read_text("utf-8-sig"), newline="")))
+            raw = self.part.read_bytes()
+            bom = raw.startswith(codecs.BOM_UTF8)  # kept as written (FEED_EXPORT_ENCODING=utf-8-sig)
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
             out = io.StringIO(newline="")
             writer = csv.writer(out)
             writer.writerows(rows[:1] + [row for row in rows[1:] if row and row[0] in short_ids])
-            data = out.getvalue().encode("utf-8-sig")  # short_id is the first column (CSV_COLUMNS)
+            data = out.getvalue().encode("utf-8-sig" if bom else "utf-8")  # short_id is the first column
         else:
             logger.warning("cannot leave taken-over articles out of a %s feed: %s", self.format, self.target)
             return

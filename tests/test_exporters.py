@@ -37,9 +37,9 @@ def article(**overrides: object) -> Article:
     return Article(**values)  # type: ignore[arg-type]
 
 
-def export(*items: Article) -> tuple[bytes, list[dict[str, str]]]:
+def export(*items: Article, encoding: str = "utf-8") -> tuple[bytes, list[dict[str, str]]]:
     buffer = io.BytesIO()
-    exporter = SpreadsheetCsvItemExporter(buffer, encoding="utf-8")
+    exporter = SpreadsheetCsvItemExporter(buffer, encoding=encoding)
     exporter.start_exporting()
     for item in items:
         exporter.export_item(item)
@@ -50,8 +50,8 @@ def export(*items: Article) -> tuple[bytes, list[dict[str, str]]]:
 
 def test_columns_lists_and_images() -> None:
     raw, rows = export(article(), article(short_id="5FLOV", images=[], topics=[]))
-    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
-    header = raw.decode("utf-8-sig").splitlines()[0].split(",")
+    assert raw.startswith(b"short_id,"), "UTF-8 without a byte order mark, as Scrapy writes CSV"
+    header = raw.decode("utf-8").splitlines()[0].split(",")
     assert tuple(header) == CSV_COLUMNS
     first, second = rows
     assert first["topics"] == "Urusi | Korea Kaskazini" and LIST_SEPARATOR == " | "
@@ -61,6 +61,20 @@ def test_columns_lists_and_images() -> None:
     assert first["body"] == "Aya ya kwanza.\n\nHofu ya Korea Kusini\n\nAya ya mwisho."
     assert first["content_id"] == "66808855" and first["published"] == ""
     assert second["image_urls"] == "" and second["topics"] == ""
+
+
+def test_python_reads_the_first_column_as_short_id_and_excel_gets_its_mark_when_asked() -> None:
+    raw, _ = export(article())
+    assert next(csv.reader(io.StringIO(raw.decode("utf-8"))))[0] == "short_id"
+    marked, rows = export(article(), encoding="utf-8-sig")
+    assert marked.startswith(b"\xef\xbb\xbfshort_id,") and rows[0]["short_id"] == "4WK2B"
+
+
+def test_a_list_of_empty_values_is_an_empty_cell() -> None:
+    images = [{"url": "https://static.dw.com/image/1_6.jpg", "caption": "Kim", "credit": None}] * 2
+    _, rows = export(article(images=images))
+    assert rows[0]["image_credits"] == "", "two images without credit: empty, not ' | '"
+    assert rows[0]["image_captions"] == "Kim | Kim"
     assert not any("[" in value or "{" in value for row in rows for value in row.values())
 
 
@@ -82,7 +96,7 @@ def test_crawl_writes_json_and_csv_feeds(mirror: MirrorServer, tmp_path: Path) -
     result = run_crawl(mirror.base_url, "politics", tmp_path, *args)
     assert result.returncode == 0, result.log[-2000:]
     as_json = json.loads((tmp_path / "siasa.json").read_text("utf-8"))
-    with (tmp_path / "siasa.csv").open(encoding="utf-8-sig", newline="") as handle:
+    with (tmp_path / "siasa.csv").open(encoding="utf-8", newline="") as handle:
         as_csv = list(csv.DictReader(handle))
     assert (
         sorted(r["short_id"] for r in as_json)
