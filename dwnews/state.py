@@ -15,6 +15,7 @@ distributed ledger. Exit status: 0 done, 2 bad arguments or no state there, 4 st
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 import os
@@ -47,13 +48,13 @@ def feed_format(path: Path) -> str:
     return found
 
 
-def _write(records: Iterable[dict[str, Any]], handle: IO[bytes], fmt: str) -> int:
+def _write(records: Iterable[dict[str, Any]], handle: IO[bytes], fmt: str, encoding: str | None = None) -> int:
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
     exporter: BaseItemExporter = _EXPORTERS[fmt](
         handle,
-        encoding=settings.get("FEED_EXPORT_ENCODING") or "utf-8",
+        encoding=encoding or settings.get("FEED_EXPORT_ENCODING") or "utf-8",
         indent=settings.getint("FEED_EXPORT_INDENT"),
     )
     exporter.start_exporting()
@@ -65,19 +66,19 @@ def _write(records: Iterable[dict[str, Any]], handle: IO[bytes], fmt: str) -> in
     return count
 
 
-def export(records: Iterable[dict[str, Any]], target: Path) -> int:
+def export(records: Iterable[dict[str, Any]], target: Path, encoding: str | None = None) -> int:
     """Write records to ``target``: a regular file as ``.part`` renamed into place, anything else
-    (a device, a pipe) in place. Returns how many."""
+    (a device, a pipe) in place. Returns how many. ``encoding``: default ``FEED_EXPORT_ENCODING``."""
     fmt = feed_format(target)
     real = Path(os.path.realpath(target))
     if real.exists() and not stat.S_ISREG(real.stat().st_mode):
         with real.open("wb") as handle:
-            return _write(records, handle, fmt)
+            return _write(records, handle, fmt, encoding)
     real.parent.mkdir(parents=True, exist_ok=True)
     part = real.with_name(real.name + ".export.part")
     try:
         with part.open("wb") as handle:
-            count = _write(records, handle, fmt)
+            count = _write(records, handle, fmt, encoding)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(part, real)
@@ -95,6 +96,26 @@ def _day(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r}: expected a date YYYY-MM-DD") from None
 
 
+def _encoding(value: str) -> str:
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{value!r}: not an encoding Python knows (e.g. utf-8, utf-8-sig)") from None
+
+
+_EPILOG = """examples:
+  python3 -m dwnews.state export -O siasa.jsonl            the whole corpus, one JSON record a line
+  python3 -m dwnews.state export -O 2024.csv --since 2024-01-01 --until 2024-12-31 --encoding utf-8-sig
+  python3 -m dwnews.state stats                            articles by status
+  python3 -m dwnews.state failures                         articles that failed, and those given up
+  python3 -m dwnews.state forget 4WK2B                     the next crawl exports 4WK2B again
+  python3 -m dwnews.state import feeds/*.jsonl             rebuild a lost state from earlier feeds
+  python3 -m dwnews.state --redis-url redis://:PASSWORD@10.0.0.5:6379/0 export -O siasa.jsonl
+
+exit status: 0 done, 2 bad arguments or no state there, 4 storage fault (disk full, unreadable state)
+"""
+
+
 def _open(args: argparse.Namespace, read_only: bool) -> Any:
     if args.redis_url:
         from dwnews.distributed import RedisLedger
@@ -107,7 +128,12 @@ def _open(args: argparse.Namespace, read_only: bool) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dwnews.state``: the article ledger (export, stats, failures, forget, import)."""
-    parser = argparse.ArgumentParser(prog="python3 -m dwnews.state", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m dwnews.state",
+        description="The article ledger of dwnews crawls: export the corpus, count, list failures, forget, import.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(".scrapy/dwnews"), help="default: .scrapy/dwnews")
     parser.add_argument("--redis-url", default="", help="the distributed ledger (DWNEWS_REDIS_URL) instead")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("-O", "--output", type=Path, required=True, help="FILE.jsonl, FILE.json or FILE.csv")
     out.add_argument("--since", type=_day, help="published on or after YYYY-MM-DD")
     out.add_argument("--until", type=_day, help="published on or before YYYY-MM-DD")
+    out.add_argument("--encoding", type=_encoding, help="default FEED_EXPORT_ENCODING (utf-8); utf-8-sig for Excel")
     sub.add_parser("stats", help="count articles by status")
     sub.add_parser("failures", help="articles that failed in earlier runs (and those given up)")
     forget = sub.add_parser("forget", help="forget articles by short id (or --all)")
@@ -140,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 4
     try:
         if args.command == "export":
-            count = export(ledger.records(args.since, args.until), args.output)
+            count = export(ledger.records(args.since, args.until), args.output, args.encoding)
             print(f"exported {count} articles to {args.output}")
             missing = getattr(ledger, "exported_without_record", lambda: 0)()
             if missing:

@@ -278,14 +278,25 @@ def test_command_line_export_in_each_format(tmp_path: Path, capsys: pytest.Captu
     assert main([*state, "export", "-O", str(tmp_path / "c.json")]) == 0
     assert json.loads((tmp_path / "c.json").read_text("utf-8")) == ordered
     assert main([*state, "export", "-O", str(tmp_path / "c.csv")]) == 0
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "c.csv").read_text("utf-8-sig"), newline="")))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "c.csv").read_text("utf-8"), newline="")))
     assert [row["short_id"] for row in rows] == [r["short_id"] for r in ordered]
+    assert main([*state, "export", "-O", str(tmp_path / "excel.csv"), "--encoding", "utf-8-sig"]) == 0
+    assert (tmp_path / "excel.csv").read_bytes().startswith(b"\xef\xbb\xbfshort_id,")
     assert not list(tmp_path.glob("*.part")), "written as .part and renamed"
     since = ordered[-1]["published"][:10]
     assert main([*state, "export", "-O", str(tmp_path / "late.jsonl"), "--since", since]) == 0
     late = [json.loads(x) for x in (tmp_path / "late.jsonl").read_text("utf-8").splitlines()]
     assert late and all(r["published"][:10] >= since for r in late)
     assert "exported" in capsys.readouterr().out
+
+
+def test_command_line_help_is_plain_text_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and ":class:" not in text, "no reStructuredText markup"
+    assert "python3 -m dwnews.state export -O siasa.jsonl" in text and "exit status: 0 done" in text
 
 
 def test_command_line_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
