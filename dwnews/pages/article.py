@@ -6,6 +6,12 @@ then stable DOM hooks of the current layout (2023-2026) and of the legacy layout
 mid-2023). DW's styled class names are hashed and change with every redesign, so no selector
 here uses them. Which source gave each field, and which fields are missing, is recorded in
 ``events`` so that a crawl can count it: a site change shows up as numbers.
+
+Hostile input costs only the source or field it is in, never the page: invalid bytes (see
+:mod:`dwnews.encoding`), JSON that does not parse or nests deeper than MAX_JSON_DEPTH (skipped
+like invalid JSON), HTML nested deeper than libxml2 builds (built again, MAX_HTML_DEPTH deep),
+a number or object where text belongs, a URL that is no http(s) URL. Nothing here recurses over
+the page's tree or its JSON.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 import lxml.html
-from lxml.etree import ParserError
+from lxml.etree import ErrorTypes, ParserError
 
 from dwnews import urls
 from dwnews.dates import iso_utc, parse_text_date
@@ -51,6 +58,21 @@ STATE_LANGUAGES = {
 }
 
 _STATE_MARKERS = ("window.__APP_STATE__", "window.__APOLLO_STATE__")
+
+# JSON-LD and the embedded state are a few levels deep (DW's are 3 and 7). A blob nested deeper
+# than this is no data of ours: it is skipped like invalid JSON, whatever the interpreter's stack
+# would allow, so that no code reading it can run out of stack and the verdict never depends on
+# how deep the caller's stack already was.
+MAX_JSON_DEPTH = 64
+# Integers longer than this are no id, date or count of ours; read as floats, so that int()'s
+# limit (4300 digits) cannot make the whole blob invalid, and no field takes them (not an int).
+_MAX_JSON_INT_DIGITS = 20
+
+# libxml2 stops building a tree at 256 levels (2048 with ``huge_tree``) and drops the rest of the
+# page. A page nested deeper is built again by :class:`_BoundedTreeBuilder`, at most this deep.
+MAX_HTML_DEPTH = 256
+# What libxml2 keeps in a tree but lxml refuses to be given from Python (control characters).
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _IMAGE_ID_RE = re.compile(r"/image/(\d+)_")
 _TITLE_SUFFIX_RE = re.compile(r"\s+[–|-]\s+DW\s+[–|-]\s+[\d./]+\s*$")
 _CREDIT_RE = re.compile(r"^\s*(?:Picha|Bild|Image|Foto|Photo)\s*:\s*", re.IGNORECASE)
@@ -97,6 +119,8 @@ _SKIP_CLASSES = frozenset(
 _BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "li"})
 _HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 _LEGACY_BLOCKS = "./p | ./h2 | ./h3 | ./ul/li | ./ol/li"
+_RICH_TEXT = "rich-text"  # the current layout's body: its class or data-tracking-name
+_LEGACY_TEXT = "longText"  # the legacy layout's body: its class
 
 
 @dataclass
@@ -134,23 +158,51 @@ def _is_skipped(element: Any) -> bool:
     return bool(_classes(element) & _SKIP_CLASSES)
 
 
+def _is_body_container(element: Any) -> bool:
+    """The element that holds an article's text, in either layout (``div.rich-text``, ``div.longText``)."""
+    return element.get("data-tracking-name") == _RICH_TEXT or bool(_classes(element) & {_RICH_TEXT, _LEGACY_TEXT})
+
+
 def _text_of(element: Any) -> str:
-    """Visible text of an element without the text of skipped children (ads, figures, embeds)."""
-    parts: list[str] = []
+    """Visible text of an element without the text of skipped children (ads, figures, embeds).
 
-    def walk(node: Any) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            if isinstance(child.tag, str) and not _is_skipped(child):
-                if child.tag == "br":
-                    parts.append(" ")
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(element)
+    Walked with a stack of its own, not recursion: a tree may be thousands of levels deep.
+    """
+    parts: list[str] = [element.text or ""]
+    children: list[Iterator[Any]] = [iter(element)]
+    tails: list[str] = []  # the tail of each element being walked, written once its children are done
+    while children:
+        child = next(children[-1], None)
+        if child is None:
+            children.pop()
+            if tails:
+                parts.append(tails.pop())
+        elif isinstance(child.tag, str) and not _is_skipped(child):
+            if child.tag == "br":
+                parts.append(" ")
+            parts.append(child.text or "")
+            children.append(iter(child))
+            tails.append(child.tail or "")
+        else:
+            parts.append(child.tail or "")
     return collapse_whitespace("".join(parts))
+
+
+def _body_blocks(container: Any) -> Iterator[Any]:
+    """The blocks of a body container in document order: ``p``, ``h2``-``h4`` and ``li`` that are
+    not inside another block, media, an embed or an ad. One walk with a stack of its own, so the
+    cost is the container's size whatever its depth."""
+    children: list[Iterator[Any]] = [iter(container)]
+    while children:
+        child = next(children[-1], None)
+        if child is None:
+            children.pop()
+        elif not isinstance(child.tag, str):
+            continue
+        elif child.tag in _BLOCK_TAGS:
+            yield child  # what is inside a block is part of it, never a block of its own
+        elif not _is_skipped(child):
+            children.append(iter(child))
 
 
 def extract_body(container: Any, legacy: bool = False) -> Body:
@@ -163,10 +215,8 @@ def extract_body(container: Any, legacy: bool = False) -> Body:
     blocks: list[tuple[str, str]] = []
     # Legacy bodies hold video teasers, galleries and newsletter boxes in nested divs between
     # the paragraphs; the article's own text is always a direct child there.
-    elements = container.xpath(_LEGACY_BLOCKS) if legacy else container.iter(*_BLOCK_TAGS)
+    elements = container.xpath(_LEGACY_BLOCKS) if legacy else _body_blocks(container)
     for element in elements:
-        if not legacy and not _counts_as_block(element, container):
-            continue
         text = _text_of(element)
         if not text or is_read_more(text) or _is_promo(element, text):
             continue
@@ -185,15 +235,6 @@ def _is_promo(element: Any, text: str) -> bool:
     return bool(links) and collapse_whitespace("".join(a.text_content() for a in links)) == text
 
 
-def _counts_as_block(element: Any, container: Any) -> bool:
-    parent = element.getparent()
-    while parent is not None and parent is not container:
-        if parent.tag in _BLOCK_TAGS or _is_skipped(parent):
-            return False
-        parent = parent.getparent()
-    return parent is container
-
-
 def _move_credit_lines(blocks: list[tuple[str, str]], body: Body) -> None:
     """Move the credit lines that end a DW item (paragraphs only) into their fields."""
     eligible = 0
@@ -208,13 +249,193 @@ def _move_credit_lines(blocks: list[tuple[str, str]], body: Body) -> None:
 
 
 def _walk_dicts(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk_dicts(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk_dicts(child)
+    """Every object in a JSON value, depth first in document order; with a stack of its own."""
+    stack: list[Iterator[Any]] = [iter([value])]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif isinstance(child, dict):
+            yield child
+            stack.append(iter(child.values()))
+        elif isinstance(child, list):
+            stack.append(iter(child))
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """True when a JSON value has objects or arrays nested more than ``limit`` deep; level by
+    level, no recursion."""
+    level = [value]
+    depth = 0
+    while True:
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            return False
+        depth += 1
+        if depth > limit:
+            return True
+        level = [child for node in containers for child in (node.values() if isinstance(node, dict) else node)]
+
+
+def _json_int(digits: str) -> int | float:
+    significant = digits.lstrip("-").lstrip("0")
+    return float(digits) if len(significant) > _MAX_JSON_INT_DIGITS else int(digits)
+
+
+_JSON = json.JSONDecoder(parse_int=_json_int)
+
+
+def read_json(text: str, start: int | None = None) -> Any:
+    """The JSON value of ``text`` (or the one starting at ``start``, with anything after it).
+
+    Raises ValueError, as for invalid JSON, for a value nested deeper than MAX_JSON_DEPTH
+    (the decoder's RecursionError included).
+    """
+    try:
+        value = _JSON.decode(text) if start is None else _JSON.raw_decode(text, start)[0]
+    except RecursionError:
+        raise ValueError("JSON nested too deep for the decoder") from None
+    if _nested_deeper_than(value, MAX_JSON_DEPTH):
+        raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} deep")
+    return value
+
+
+def _is_article_type(value: Any) -> bool:
+    """A JSON-LD ``@type`` naming an article type (``NewsArticle``, or a list holding one)."""
+    names = value if isinstance(value, list) else [value]
+    return any(isinstance(name, str) and name.endswith("Article") for name in names)
+
+
+def _is_json_int(value: Any) -> bool:
+    """A JSON integer: True and False are ints to Python, not to JSON."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _BoundedTreeBuilder:
+    """lxml parser target building a page's tree at most MAX_HTML_DEPTH levels deep.
+
+    Used only for a page libxml2 would not build (nested deeper than its limit). When an element
+    would open deeper than the bound, a wrapper in the deeper half of the open path that so far
+    holds nothing but the next open element (a ``div`` or ``span``, no text, one child; not a body
+    container, not an ad or figure) is unwrapped to make room: its child takes its place, and what
+    it holds later follows that child. A chain of thousands of nested ``div`` so collapses while
+    what is inside it, the article body with its paragraphs, keeps its shape. When no wrapper can
+    go, the new element's tags are dropped and its text stays in its parent. Comments are dropped.
+    """
+
+    def __init__(self) -> None:
+        self._maker = lxml.html.HTMLParser()  # makes lxml.html elements (text_content(), ...)
+        self.root: Any | None = None
+        self._open: list[bool] = []  # per open element: is it in the tree (not dropped, not unwrapped)
+        self._built: list[Any] = []  # the open elements in the tree: the path from the root
+        self._built_at: list[int] = []  # where each of them is in _open
+        self._settled = MAX_HTML_DEPTH // 2  # _built[:_settled] holds content: never to be unwrapped
+        self._last: Any | None = None  # where text goes: its text, or its tail once it is closed
+        self._tail = False
+        self._data: list[str] = []
+
+    # Text is buffered until where it goes changes (a built element starts or ends): appended piece
+    # by piece to one element, the text of thousands of dropped elements would cost quadratic time.
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        element = self._new_element(tag, attrib)
+        if element is None:
+            self._open.append(False)  # dropped: its text stays where the text before it went
+            return
+        self._flush()
+        self._built_at.append(len(self._open))
+        self._open.append(True)
+        self._built.append(element)
+        self._last, self._tail = element, False
+
+    def _new_element(self, tag: str, attrib: dict[str, str]) -> Any | None:
+        if self.root is not None and not self._built:
+            return None  # a second top-level element (after </html>): none, as libxml2 has one root
+        if len(self._built) >= MAX_HTML_DEPTH and not self._unwrap():
+            return None
+        values = {name: _NOT_XML_RE.sub("", value) for name, value in attrib.items()}
+        for attributes in (values, {}):  # without its attributes if lxml refuses one of their names
+            try:
+                if self.root is None:
+                    self.root = self._maker.makeelement(tag, attributes)
+                    return self.root
+                return lxml.etree.SubElement(self._built[-1], tag, attributes)
+            except ValueError:  # a name lxml refuses (libxml2 builds those itself)
+                continue
+        return None
+
+    def end(self, tag: str) -> None:
+        if self._open and self._open.pop():
+            self._flush()
+            element = self._built.pop()
+            self._built_at.pop()
+            self._settled = min(self._settled, len(self._built))
+            self._last, self._tail = element, True
+        # an unwrapped or dropped element: what follows it continues after its content, where
+        # _last and _tail already point
+
+    def data(self, text: str) -> None:
+        self._data.append(text)
+
+    def comment(self, text: str) -> None:
+        pass
+
+    def close(self) -> Any:
+        self._flush()
+        return self.root
+
+    def _flush(self) -> None:
+        if not self._data or self._last is None:
+            self._data.clear()
+            return
+        text = _NOT_XML_RE.sub("", "".join(self._data))
+        self._data.clear()
+        if self._tail:
+            self._last.tail = (self._last.tail or "") + text
+        else:
+            self._last.text = (self._last.text or "") + text
+
+    def _unwrap(self) -> bool:
+        """Make room by unwrapping the shallowest open wrappers in the deeper half of the path (a run
+        of them at once: their innermost child takes the first one's place); False if there is none."""
+        first = max(self._settled, MAX_HTML_DEPTH // 2)
+        while first < len(self._built) - 1 and not self._is_wrapper(self._built[first]):
+            first += 1  # it holds text or more than one child, or matters to the extraction: for good
+        self._settled = first
+        if first >= len(self._built) - 1:
+            return False
+        last = first
+        while last + 1 < len(self._built) - 1 and self._is_wrapper(self._built[last + 1]):
+            last += 1
+        wrapper = self._built[first]
+        wrapper.getparent().replace(wrapper, self._built[last + 1])
+        for at in self._built_at[first : last + 1]:
+            self._open[at] = False
+        del self._built[first : last + 1], self._built_at[first : last + 1]
+        return True
+
+    def _is_wrapper(self, element: Any) -> bool:
+        """An open ``div`` or ``span`` (not the deepest) holding nothing but the next open element,
+        and not one the extraction reads (a body container, an ad, an embed)."""
+        if element.tag not in ("div", "span") or len(element) != 1 or (element.text or "").strip():
+            return False
+        return not (element.attrib and (_is_body_container(element) or _is_skipped(element)))
+
+
+def parse_html(html: str) -> tuple[Any, bool]:
+    """The element tree of a page, and whether it was nested too deep for libxml2 (then built by
+    :class:`_BoundedTreeBuilder`). ``huge_tree`` lets libxml2 build 2048 levels instead of 256.
+
+    Raises ParserError or ValueError for what is no document at all.
+    """
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    tree = lxml.html.document_fromstring(html, parser=parser)
+    if not any(error.type == ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log):
+        return tree, False
+    bounded = lxml.etree.fromstring(html, lxml.etree.HTMLParser(target=_BoundedTreeBuilder(), huge_tree=True))
+    if bounded is None:
+        raise ParserError("Document is empty")
+    return bounded, True
 
 
 class ArticlePage:
@@ -222,7 +443,14 @@ class ArticlePage:
 
     ``record()`` gives every field of the article record except ``crawled_at``; ``events``
     lists what the parse had to fall back on or could not find (``source/title/jsonld``,
-    ``missing/authors``, ``jsonld_invalid``, ``short_id_mismatch``...).
+    ``missing/authors``, ``jsonld_invalid``, ``short_id_mismatch``...) and what the page got
+    wrong: ``bad_type/<field>`` (a JSON number, object or bool where text belongs, a non-integer
+    id), ``bad_value/content_id`` (an id out of range), ``bad_url/<field>`` (a URL that is no
+    absolute http(s) URL), ``canonical_elsewhere`` (a canonical link off DW or to another article),
+    ``html_too_deep`` (a page nested deeper than libxml2 builds).
+
+    Every field has the type the record promises: text only from JSON strings, ids only from
+    JSON integers in range, URLs only absolute http(s).
     """
 
     def __init__(self, url: str, html: str) -> None:
@@ -230,10 +458,12 @@ class ArticlePage:
         self.html = html
         self.events: list[str] = []
         try:
-            self.tree = lxml.html.document_fromstring(html or "<html></html>")
+            self.tree, too_deep = parse_html(html or "<html></html>")
         except (ParserError, ValueError):
             self.events.append("html_invalid")
-            self.tree = lxml.html.document_fromstring("<html></html>")
+            self.tree, too_deep = parse_html("<html></html>")
+        if too_deep:
+            self.events.append("html_too_deep")
 
     # ----- raw sources -------------------------------------------------------------------
 
@@ -261,15 +491,15 @@ class ArticlePage:
         """The JSON-LD NewsArticle object, or {} (invalid JSON-LD is counted, not raised)."""
         for script in self.tree.xpath('//script[@type="application/ld+json"]'):
             try:
-                data = json.loads(script.text or "")
-            except ValueError:
+                data = read_json(script.text or "")
+            except ValueError:  # invalid, or nested too deep (see MAX_JSON_DEPTH)
                 self.events.append("jsonld_invalid")
                 continue
             candidates = data.get("@graph", [data]) if isinstance(data, dict) else data
             if not isinstance(candidates, list):
                 continue
             for candidate in candidates:
-                if isinstance(candidate, dict) and str(candidate.get("@type", "")).endswith("Article"):
+                if isinstance(candidate, dict) and _is_article_type(candidate.get("@type")):
                     return candidate
         return {}
 
@@ -286,8 +516,8 @@ class ArticlePage:
                 if brace < 0:
                     continue
                 try:
-                    value, _ = json.JSONDecoder().raw_decode(text, brace)
-                except ValueError:
+                    value = read_json(text, brace)
+                except ValueError:  # invalid, or nested too deep (see MAX_JSON_DEPTH)
                     self.events.append("state_invalid")
                     continue
                 if isinstance(value, dict):
@@ -296,10 +526,36 @@ class ArticlePage:
         return {}
 
     def _resolve(self, value: Any) -> Any:
-        """Follow an Apollo ``{"__ref": "Type:id"}`` reference."""
+        """Follow an Apollo ``{"__ref": "Type:id"}`` reference (one step: no chain, no loop)."""
         if isinstance(value, dict) and set(value) == {"__ref"}:
-            return self.state.get(value["__ref"], {})
+            ref = value["__ref"]
+            return self.state.get(ref, {}) if isinstance(ref, str) else {}
         return value
+
+    # ----- typed reads of JSON: what the record promises, or nothing and an event ----------
+
+    def _bad(self, kind: str, name: str) -> None:
+        self.events.append(f"{kind}/{name}")
+
+    def _json_text(self, name: str, value: Any) -> str:
+        """A JSON string, as it is; "" for null. A number, object, array or bool where text belongs
+        is no text (str() of it would give a title "inf" or "{'x': 1}"): "" and ``bad_type/<name>``."""
+        if isinstance(value, str):
+            return value
+        if value is not None:
+            self._bad("bad_type", name)
+        return ""
+
+    def _json_list(self, name: str, value: Any) -> list[Any]:
+        """A JSON array; an object alone counts as an array of one; [] for null, [] and
+        ``bad_type/<name>`` for anything else."""
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):
+            return [value]
+        if value is not None:
+            self._bad("bad_type", name)
+        return []
 
     @cached_property
     def state_article(self) -> dict[str, Any]:
@@ -311,14 +567,15 @@ class ArticlePage:
             return dict(self.state[f"Article:{wanted}"])
         for entity in _walk_dicts(self.state):
             is_article = entity.get("__typename") == "Article" and "text" in entity
-            if is_article and (wanted is None or entity.get("id") == wanted):
+            entity_id = entity.get("id")
+            if is_article and (wanted is None or (_is_json_int(entity_id) and entity_id == wanted)):
                 return entity
         return {}
 
     @cached_property
     def layout(self) -> str:
         """``current`` (2023-2026 React app), ``legacy`` (before mid-2023) or ``unknown``."""
-        if self.tree.xpath(f"//div[{_has_class('longText')}]"):
+        if self.tree.xpath(f"//div[{_has_class(_LEGACY_TEXT)}]"):
             return "legacy"
         if self.tree.xpath("//article//header//h1") or self._rich_text is not None:
             return "current"
@@ -326,11 +583,11 @@ class ArticlePage:
 
     @cached_property
     def _rich_text(self) -> Any | None:
-        return self._first(f'//div[@data-tracking-name="rich-text"] | //div[{_has_class("rich-text")}]')
+        return self._first(f'//div[@data-tracking-name="{_RICH_TEXT}"] | //div[{_has_class(_RICH_TEXT)}]')
 
     @cached_property
     def _legacy_body(self) -> Any | None:
-        return self._first(f"//div[{_has_class('longText')}]")
+        return self._first(f"//div[{_has_class(_LEGACY_TEXT)}]")
 
     @cached_property
     def _legacy_meta(self) -> dict[str, Any]:
@@ -375,16 +632,63 @@ class ArticlePage:
 
     @cached_property
     def canonical_url(self) -> str | None:
-        link = self._first('//link[@rel="canonical"]/@href') or self._meta("og:url")
-        # a page's own canonical link is data: one that is no usable URL is no canonical URL
-        return urls.strip_tracking(str(link).strip()) if link and urls.usable_url(str(link).strip()) else None
+        """The page's canonical link (``link[rel=canonical]``, else ``og:url``) without tracking.
+
+        A page's own canonical link is data: one that is no absolute http(s) URL is no canonical
+        URL (``bad_url/canonical``). Where it points is judged by :attr:`on_site_canonical`.
+        """
+        for found in (self._first('//link[@rel="canonical"]/@href'), self._meta("og:url")):
+            link = str(found or "").strip()
+            if link and urls.usable_url(link):
+                return urls.strip_tracking(link)
+            if link:
+                self._bad("bad_url", "canonical")
+        return None
+
+    @cached_property
+    def on_site_canonical(self) -> str | None:
+        """The canonical URL when it is on DW (a DW page host) or on the host the page came from
+        (a mirror), else None: a link to another site says nothing about this article."""
+        canonical = self.canonical_url
+        if canonical is None:
+            return None
+        host = (urlsplit(canonical).hostname or "").lower().rstrip(".")
+        try:
+            page_host = (urlsplit(self.url).hostname or "").lower().rstrip(".")
+        except ValueError:
+            page_host = ""
+        return canonical if host in urls.DW_PAGE_HOSTS or (page_host and host == page_host) else None
+
+    @cached_property
+    def fetched_url(self) -> str:
+        """The URL the page was fetched under, without tracking; "" (``bad_url/url``) if it is no
+        absolute http(s) URL."""
+        if urls.usable_url(self.url):
+            return urls.strip_tracking(self.url)
+        self._bad("bad_url", "url")
+        return ""
+
+    @cached_property
+    def record_url(self) -> str:
+        """The record's ``url``: the canonical URL when it is on DW (or the page's own host) and
+        names this article's content id; else the URL the page was fetched under, and
+        ``canonical_elsewhere`` when a canonical link pointed elsewhere (another site, another
+        article, no article)."""
+        canonical = self.canonical_url
+        if canonical is None:
+            return self.fetched_url
+        same_article = self.content_id is not None and urls.article_id(canonical) == self.content_id
+        if self.on_site_canonical is not None and same_article:
+            return canonical
+        self.events.append("canonical_elsewhere")
+        return self.fetched_url
 
     @cached_property
     def page_short_id(self) -> str | None:
         """The short id the page itself shows (copy button, state permalink, legacy Permalink)."""
         sources = [
             self.tree.xpath('string(//article//*[contains(@class, "copy-button-wrapper")])'),
-            str(self.state_article.get("permaLinkUrl") or ""),
+            self._json_text("page_short_id", self.state_article.get("permaLinkUrl")),
             self._legacy_value("permalink") or "",
         ]
         for text in sources:
@@ -399,12 +703,19 @@ class ArticlePage:
 
         def from_state() -> int | None:
             value = self.state_article.get("id")
-            return value if isinstance(value, int) else None
+            if isinstance(value, bool) or not isinstance(value, int):  # JSON has no bool ids
+                if value is not None:
+                    self._bad("bad_type", "content_id")
+                return None
+            if not urls.valid_content_id(value):
+                self._bad("bad_value", "content_id")
+                return None
+            return value
 
         value = self._pick(
             "content_id",
             ("url", lambda: self.path_content_id),
-            ("canonical", lambda: urls.article_id(self.canonical_url or "")),
+            ("canonical", lambda: urls.article_id(self.on_site_canonical or "")),
             ("state", from_state),
             ("short_link", lambda: urls.short_id_to_content_id(self.page_short_id) if self.page_short_id else None),
         )
@@ -426,13 +737,13 @@ class ArticlePage:
     @cached_property
     def language(self) -> str | None:
         def from_url() -> str | None:
-            parsed = urls.parse_path(self.canonical_url or self.url)
+            parsed = urls.parse_path(self.on_site_canonical or self.url)
             return parsed.language if parsed else None
 
         value = self._pick(
             "language",
             ("html_lang", lambda: str(self.tree.get("lang") or "")[:2].lower()),
-            ("state", lambda: STATE_LANGUAGES.get(str(self.state_article.get("language") or ""), "")),
+            ("state", lambda: STATE_LANGUAGES.get(self._json_text("language", self.state_article.get("language")), "")),
             ("meta", lambda: (self._meta("language") or "")[:2].lower()),
             ("url", from_url),
         )
@@ -442,8 +753,8 @@ class ArticlePage:
     def title(self) -> str | None:
         value = self._pick(
             "title",
-            ("jsonld", lambda: collapse_whitespace(str(self.jsonld.get("headline") or ""))),
-            ("state", lambda: collapse_whitespace(str(self.state_article.get("title") or ""))),
+            ("jsonld", lambda: collapse_whitespace(self._json_text("title", self.jsonld.get("headline")))),
+            ("state", lambda: collapse_whitespace(self._json_text("title", self.state_article.get("title")))),
             ("dom", lambda: collapse_whitespace(self.tree.xpath("string(//article//header//h1)"))),
             ("legacy", lambda: collapse_whitespace(self.tree.xpath('string(//div[@id="bodyContent"]//h1)'))),
             ("meta", lambda: collapse_whitespace(_TITLE_SUFFIX_RE.sub("", self._meta("og:title") or ""))),
@@ -454,8 +765,8 @@ class ArticlePage:
     def teaser(self) -> str | None:
         value = self._pick(
             "teaser",
-            ("jsonld", lambda: collapse_whitespace(str(self.jsonld.get("description") or ""))),
-            ("state", lambda: collapse_whitespace(str(self.state_article.get("teaser") or ""))),
+            ("jsonld", lambda: collapse_whitespace(self._json_text("teaser", self.jsonld.get("description")))),
+            ("state", lambda: collapse_whitespace(self._json_text("teaser", self.state_article.get("teaser")))),
             (
                 "dom",
                 lambda: collapse_whitespace(self.tree.xpath('string(//header//p[contains(@class, "teaser-text")])')),
@@ -471,10 +782,18 @@ class ArticlePage:
         state_html = self.state_article.get("text")
         candidates: list[tuple[str, Any, bool]] = []
         if isinstance(state_html, str) and state_html.strip():
-            try:
-                candidates.append(("state", lxml.html.fragment_fromstring(state_html, create_parent="div"), False))
+            try:  # as lxml's fragment_fromstring, with the page's own parse rules (depth bound)
+                tree, too_deep = parse_html(f"<html><body>{state_html}</body></html>")
             except (ParserError, ValueError):
                 self.events.append("state_text_invalid")
+            else:
+                if too_deep:
+                    self.events.append("html_too_deep")
+                fragment = tree.find("body")
+                if fragment is not None:
+                    candidates.append(("state", fragment, False))
+                else:
+                    self.events.append("state_text_invalid")
         if self._rich_text is not None:
             candidates.append(("dom", self._rich_text, False))
         if self._legacy_body is not None:
@@ -503,7 +822,7 @@ class ArticlePage:
         name = focus.get("name") if isinstance(focus, dict) else None  # a dict lookup: cheap
         value = self._pick(
             "category",
-            ("state", lambda: collapse_whitespace(str(name or ""))),
+            ("state", lambda: collapse_whitespace(self._json_text("category", name))),
             ("kicker", lambda: self.kicker[0] if self.kicker else None),
             ("legacy", lambda: collapse_whitespace(self.tree.xpath('string(//h4[contains(@class, "artikel")])'))),
         )
@@ -512,15 +831,17 @@ class ArticlePage:
     @cached_property
     def category_id(self) -> str | None:
         """DW's category id (``originId``; 19990022 is politics) when the page embeds it."""
-        categories = self.state_article.get("categories") or []
-        ids = [str(c.get("originId")) for c in categories if isinstance(c, dict) and c.get("originId")]
+        ids = self.category_ids
         value = self._pick("category_id", ("state", lambda: ids[0] if ids else None))
         return str(value) if value else None
 
     @cached_property
     def category_ids(self) -> list[str]:
-        categories = self.state_article.get("categories") or []
-        return [str(c.get("originId")) for c in categories if isinstance(c, dict) and c.get("originId")]
+        """Every category id of the state's ``Article.categories``: JSON strings (DW writes ids as
+        strings), never str() of a number or an object."""
+        categories = self._json_list("category_id", self.state_article.get("categories"))
+        ids = [self._json_text("category_id", c.get("originId")).strip() for c in categories if isinstance(c, dict)]
+        return [category_id for category_id in ids if category_id]
 
     @cached_property
     def topics(self) -> list[str]:
@@ -550,24 +871,21 @@ class ArticlePage:
         return list(value or [])
 
     def _jsonld_authors(self) -> list[str]:
-        authors = self.jsonld.get("author") or []
-        if isinstance(authors, dict):
-            authors = [authors]
         return dedupe(
             [
-                collapse_whitespace(str(a.get("name") or ""))
-                for a in authors
+                collapse_whitespace(self._json_text("authors", a.get("name")))
+                for a in self._json_list("authors", self.jsonld.get("author"))
                 if isinstance(a, dict) and a.get("@type", "Person") == "Person"
             ]
         )
 
     def _state_authors(self) -> list[str]:
         names = []
-        for person in self.state_article.get("persons") or []:
-            person = self._resolve(person)
-            if isinstance(person, dict) and person.get("fullName"):
-                names.append(collapse_whitespace(str(person["fullName"])))
-        return dedupe(names)
+        for ref in self._json_list("authors", self.state_article.get("persons")):
+            person = self._resolve(ref)
+            if isinstance(person, dict):
+                names.append(collapse_whitespace(self._json_text("authors", person.get("fullName"))))
+        return dedupe([name for name in names if name])
 
     def _dom_authors(self) -> list[str]:
         details = self._first('//article//*[contains(@class, "author-details")]')
@@ -580,8 +898,8 @@ class ArticlePage:
     def published(self) -> str | None:
         value = self._pick(
             "published",
-            ("jsonld", lambda: iso_utc(str(self.jsonld.get("datePublished") or ""))),
-            ("state", lambda: iso_utc(str(self.state_article.get("firstPublicationDate") or ""))),
+            ("jsonld", lambda: iso_utc(self._json_text("published", self.jsonld.get("datePublished")))),
+            ("state", lambda: iso_utc(self._json_text("published", self.state_article.get("firstPublicationDate")))),
             ("meta", lambda: iso_utc(self._meta("article:published_time", "date", "dcterms.date") or "")),
             ("legacy", lambda: iso_utc(self._legacy_value("date") or "")),
             ("text", lambda: self._visible_date()),
@@ -592,8 +910,8 @@ class ArticlePage:
     def modified(self) -> str | None:
         value = self._pick(
             "modified",
-            ("jsonld", lambda: iso_utc(str(self.jsonld.get("dateModified") or ""))),
-            ("state", lambda: iso_utc(str(self.state_article.get("lastModifiedDate") or ""))),
+            ("jsonld", lambda: iso_utc(self._json_text("modified", self.jsonld.get("dateModified")))),
+            ("state", lambda: iso_utc(self._json_text("modified", self.state_article.get("lastModifiedDate")))),
             ("meta", lambda: iso_utc(self._meta("article:modified_time", "last-modified") or "")),
         )
         return str(value) if value else None
@@ -613,7 +931,7 @@ class ArticlePage:
     @cached_property
     def images(self) -> list[Image]:
         images: list[Image] = []
-        lead = self._first(f"//article//figure[not(ancestor::*[{_has_class('rich-text')}])]")
+        lead = self._first(f"//article//figure[not(ancestor::*[{_has_class(_RICH_TEXT)}])]")
         if lead is not None:
             image = self._figure_image(lead)
             if image:
@@ -628,7 +946,13 @@ class ArticlePage:
         if self.layout == "legacy":
             images.extend(self._legacy_images())
         seen: set[str] = set()
-        unique = [img for img in images if not (img.url in seen or seen.add(img.url))]  # type: ignore[func-returns-value]
+        unique = []
+        for image in images:
+            if not urls.usable_url(image.url):  # a javascript: or relative data-url, a lost character
+                self._bad("bad_url", "images")
+            elif image.url not in seen:
+                seen.add(image.url)
+                unique.append(image)
         return unique
 
     def _figure_image(self, figure: Any) -> Image | None:
@@ -672,8 +996,13 @@ class ArticlePage:
             src = box.xpath("string(.//img/@src)")
             if not src:
                 continue
+            try:
+                url = urljoin(STATIC_IMAGE_BASE, src)
+            except ValueError:  # e.g. "http://[::1/x.jpg": no URL at all
+                self._bad("bad_url", "images")
+                continue
             caption = collapse_whitespace(box.xpath("string(./p)")) or None
-            images.append(Image(url=urljoin(STATIC_IMAGE_BASE, src), caption=caption, credit=None))
+            images.append(Image(url=url, caption=caption, credit=None))
         return images
 
     # ----- the record --------------------------------------------------------------------
@@ -696,9 +1025,9 @@ class ArticlePage:
         editors = body.editors
         return {
             "short_id": short_id,
-            "short_url": urls.short_url(short_id) if short_id else None,
+            "short_url": urls.short_url(short_id) if short_id else None,  # base 62: always https
             "content_id": self.content_id,
-            "url": self.canonical_url or urls.strip_tracking(self.url),
+            "url": self.record_url,
             "language": self.language,
             "content_type": "article",
             "title": self.title,

@@ -10,6 +10,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from dwnews import urls
+from dwnews.pages.article import parse_html
 
 
 @dataclass
@@ -40,8 +41,8 @@ class ListingPage:
         self.url = url
         self.base_url = base_url
         self.language = language
-        try:
-            self.tree = lxml.html.document_fromstring(html or "<html></html>")
+        try:  # a page nested deeper than libxml2 builds keeps its links (see parse_html)
+            self.tree, _ = parse_html(html or "<html></html>")
         except (ParserError, ValueError):
             self.tree = lxml.html.document_fromstring("<html></html>")
 
