@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -143,6 +144,21 @@ def configure(settings: BaseSettings, spider_name: str) -> None:
     settings.set("EXTENSIONS", extensions, priority="spider")
     middlewares = {**settings.getdict("SPIDER_MIDDLEWARES"), "dwnews.distributed.PageDoneMiddleware": 50}
     settings.set("SPIDER_MIDDLEWARES", middlewares, priority="spider")
+
+
+def check_url(redis_url: str) -> str | None:
+    """Why a ``DWNEWS_REDIS_URL`` is not a Redis URL at all, or None (whether Redis answers is
+    another question, asked when the crawl starts)."""
+    try:
+        parts = urlsplit(redis_url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0..65535
+    except ValueError as error:
+        return str(error)
+    if parts.scheme in ("redis", "rediss") and parts.hostname:
+        return None
+    if parts.scheme == "unix" and parts.path:
+        return None
+    return "expected redis://[:PASSWORD@]HOST:PORT/DB, rediss://... (TLS) or unix:///path/to/redis.sock"
 
 
 def ping(redis_url: str) -> str | None:

@@ -22,6 +22,8 @@ from scrapy.statscollectors import StatsCollector
 from twisted.internet.defer import Deferred
 
 from dwnews.items import CORE_FIELDS as ITEM_CORE_FIELDS
+from dwnews.reachability import UNREACHABLE_STAT
+from dwnews.urls import redact
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,10 @@ def assess(stats: Mapping[str, Any], limits: Thresholds, spider: str = "politics
     # (a resumed JOBDIR crawl reads articles from its queue without reading any listing again)
     # (a distributed worker that joined a crawl whose discovery another worker did reads no listing)
     joined = bool(stats.get("dwnews/redis/worker")) and sources_read == 0
-    if spider == "politics" and links == 0 and known == 0 and parsed == 0 and not joined:
+    not_found = stats.get("dwnews/health/listing_not_found")
+    if spider == "politics" and links == 0 and known == 0 and parsed == 0 and not joined and not_found:
+        problems.append(f"listing page {not_found} was not found: check the section (-a section=) or DWNEWS_HOME_PATH")
+    elif spider == "politics" and links == 0 and known == 0 and parsed == 0 and not joined:
         where = f"{sources_read} listing/sitemap/feed pages" if sources_read else "any listing page"
         problems.append(f"no article links found on {where} (the site should have some: has DW's markup changed?)")
     elif spider == "politics" and listings and section_links == 0:
@@ -165,8 +170,19 @@ class HealthCheck:
             # stopped on purpose, and said why: no second line; never "ok"
             self.stats.set_value(UNHEALTHY_STAT, 1)
             return
-        problems = assess(self.stats.get_stats(), self.limits, spider=spider_name)
-        if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
+        unreachable = self.stats.get_value(UNREACHABLE_STAT)
+        if unreachable:
+            # one cause, said as it is: nothing else about this crawl means anything
+            site = getattr(self.crawler.spider, "base_url", "the site") if self.crawler is not None else "the site"
+            problems = [
+                f"cannot reach {redact(str(site))}: {unreachable} (check the network, a proxy, or DWNEWS_BASE_URL)"
+            ]
+        else:
+            problems = assess(self.stats.get_stats(), self.limits, spider=spider_name)
+        if (
+            reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+            and not unreachable
+        ):
             problems.append(f"the crawl ended early ({reason})")
         if problems:
             self.stats.set_value(UNHEALTHY_STAT, 1)

@@ -291,7 +291,8 @@ class IncrementalMiddleware:
                 self.inc("dropped/bad_content_id")
                 logger.warning("Not requested: %s has no usable content id (%r)", output.url, content_id)
                 return None
-            output.meta["dwnews_short_id"] = urls.content_id_to_short_id(content_id)
+            if "dwnews_short_id" not in output.meta:
+                output.meta["dwnews_short_id"] = urls.content_id_to_short_id(content_id)
             held.append(output)
             return None
         if self.owner.stopped and isinstance(output, Request):

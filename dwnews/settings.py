@@ -82,6 +82,8 @@ EXTENSIONS = {
     "dwnews.incremental.LedgerOwner": -100,
     # Checks that Splash answers when the spider opens (only with SPLASH_URL).
     "dwnews.rendering.SplashCheck": 100,
+    # Stops a crawl whose site cannot be reached at all, and says why (no network, DNS, TLS).
+    "dwnews.reachability.SiteReachability": 300,
     "dwnews.health.HealthCheck": 400,
     "dwnews.extensions.StatsFile": 500,
     # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.
@@ -129,6 +131,14 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # Bounds on what one page may cost: DW article pages are about 200 KB.
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+# A sitemap may hold 50,000 URLs in up to 50 MB (the sitemap protocol's limits): sitemap requests
+# carry their own bound (DWNEWS_SITEMAP_MAXSIZE), and Scrapy's scraper keeps taking responses while
+# one that large is read (its default 5 MB would stop all downloads until a big sitemap is done).
+DWNEWS_SITEMAP_MAXSIZE = 50 * 1024 * 1024
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 64 * 1024 * 1024
+# One site: Scrapy's plain priority queue (its default spreads requests over many domains' download
+# slots, at the cost of a parsed URL kept per queued request: 50,000 from one sitemap).
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 # Retries (500, 502, 503, 504, 522, 524, 408, 429 and network errors) wait DWNEWS_RETRY_BACKOFF x

@@ -145,6 +145,7 @@ _E2E_MODULES = {
     "test_crawl",
     "test_network_edge",
     "test_distributed",
+    "test_messages",
     "test_incremental",
     "test_reliability",
     "test_rendering",

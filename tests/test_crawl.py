@@ -112,12 +112,14 @@ def test_bad_arguments_fail_at_start_with_one_line(mirror: MirrorServer, tmp_pat
         ("article", [], "url: required"),
         ("article", ["-a", "url=https://example.com/sw/x/a-1"], "expected a DW article URL"),
         ("politics", ["-s", "DWNEWS_BASE_URL=dw.com"], "DWNEWS_BASE_URL='dw.com'"),
+        ("politics", ["-s", "DWNEWS_REDIS_URL=notredis"], "DWNEWS_REDIS_URL='notredis' is not a Redis URL"),
     ]
     for spider, args, message in cases:
         result = run_crawl(mirror.base_url, spider, tmp_path, *args)
         assert result.returncode == 2, (spider, args)
-        errors = [line for line in result.log.splitlines() if line.startswith("dwnews: ")]
-        assert len(errors) == 1 and message in errors[0], result.log[-2000:]
+        # one line, and nothing before it: checked before Scrapy's start-up banner
+        assert result.log.strip().count("\n") == 0, result.log[-2000:]
+        assert result.log.startswith("dwnews: ") and message in result.log, result.log[-2000:]
     assert mirror.paths() == [], "a bad argument fails before any request"
 
 

@@ -13,6 +13,7 @@ import argparse
 import logging
 from typing import Any
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
@@ -50,7 +51,68 @@ def redact_logs() -> None:
     logging.setLogRecordFactory(redacting)
 
 
+_EXAMPLES = """examples:
+  scrapy crawl politics                                  every source; new articles to feeds/politics-<time>.jsonl
+  scrapy crawl politics -O siasa.jsonl                   the same, to one file
+  scrapy crawl politics -a section=s-12756               one section (Afrika), by id, path or URL
+  scrapy crawl politics -a source=news-sitemap,feed      some sources only
+  scrapy crawl politics -a source=sitemap -a since=2024-01-01 -a until=2024-12-31   a backfill of 2024
+  scrapy crawl article -a url=https://www.dw.com/sw/x/a-66808855,https://p.dw.com/p/4WK2B -O a.jsonl
+  scrapy crawl politics -s DWNEWS_BASE_URL=http://127.0.0.1:8000    a mirror of the site
+  scrapy site-check                                      what holds of the assumptions about the live site
+
+exit status: 0 ok, 1 Scrapy could not start, 2 bad argument or setting, 3 unhealthy crawl, 4 storage fault
+"""
+
+
+def spider_help() -> str:
+    """The dwnews spiders, their arguments (``-a NAME=VALUE``) and examples, for ``scrapy crawl -h``."""
+    from dwnews.spiders.article import ArticleSpider
+    from dwnews.spiders.politics import PoliticsSpider
+
+    lines = ["spiders and their arguments (-a NAME=VALUE):"]
+    for spider in (PoliticsSpider, ArticleSpider):
+        summary = (spider.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"  {spider.name}: {summary}")
+        for name, meaning in spider.arguments.items():
+            lines.append(f"    -a {name}=...  {meaning}")
+    return "\n".join(lines) + "\n\n" + _EXAMPLES
+
+
+class _KeepLayoutFormatter(ScrapyHelpFormatter):
+    """Scrapy's help layout, with the spider list and examples printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
 class Command(ScrapyCrawlCommand):
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.epilog = spider_help()
+        parser.formatter_class = _KeepLayoutFormatter
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if len(args) == 1:
+            self.check_before_start(args[0], opts.spargs)
+
+    def check_before_start(self, name: str, spargs: dict[str, str]) -> None:
+        """Spider arguments and ``DWNEWS_*`` settings checked before Scrapy's start-up banner: a bad
+        one prints one ``dwnews:`` line and exits 2 (dwnews.spiders.base.fail_at_start), first."""
+        from scrapy.crawler import Crawler
+        from scrapy.spiderloader import get_spider_loader
+
+        from dwnews.spiders.base import DwSpider
+
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(name)
+        except KeyError:
+            return  # Scrapy's own "Spider not found" follows
+        if issubclass(spidercls, DwSpider):
+            spidercls.from_crawler(Crawler(spidercls, self.settings), **spargs)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         redact_logs()
         if len(args) != 1:

@@ -26,13 +26,18 @@ from dwnews import distributed, incremental, rendering, urls
 from dwnews.encoding import decode_html
 from dwnews.items import Article
 from dwnews.pages.article import ArticlePage
+from dwnews.reachability import SiteReachability, network_reason
 
 logger = logging.getLogger(__name__)
 
 
+#: the first listing page that does not exist (404, 410): the health check names it
+LISTING_NOT_FOUND_STAT = "dwnews/health/listing_not_found"
 #: the failure reason of a rendered request fetched again without Splash (not a failure for good)
 SPLASH_FALLBACK = "splash_fallback"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# page events (dwnews.pages.article) that say the page itself is wrong: logged with the URL
+_PAGE_FAULTS = ("bad_type/", "bad_value/", "bad_url/", "html_too_deep", "canonical_elsewhere")
 
 
 def failure_reason(failure: Failure, request: Request, allowed_hosts: set[str]) -> str:
@@ -58,20 +63,10 @@ def failure_reason(failure: Failure, request: Request, allowed_hosts: set[str]) 
         return "bad_content_encoding"
     if "maxsize" in text or "max size" in text or "larger than" in text:
         return "too_large"
-    known = {
-        "TimeoutError": "timeout",
-        "DownloadTimeoutError": "timeout",
-        "TCPTimedOutError": "timeout",
-        "ResponseNeverReceived": "connection_lost",
-        "ConnectionLost": "connection_lost",
-        "ConnectionDone": "connection_lost",
-        "ResponseFailed": "connection_lost",
-        "DownloadConnectionRefusedError": "connection_refused",
-        "ConnectionRefusedError": "connection_refused",
-        "CancelledError": "cancelled",
-        "DNSLookupError": "dns",
-    }
-    return known.get(name, name)
+    network = network_reason(error)
+    if network is not None:
+        return network
+    return "cancelled" if name == "CancelledError" else name
 
 
 class ArgumentError(ValueError):
@@ -160,6 +155,10 @@ class DwSpider(scrapy.Spider):
                 raise ArgumentError(f"unknown argument {unknown[0]!r}; accepted: {accepted}")
             check_settings(crawler.settings)
             base_url = check_base_url(crawler.settings.get("DWNEWS_BASE_URL"))
+            redis_url = crawler.settings.get("DWNEWS_REDIS_URL")
+            problem = distributed.check_url(redis_url) if redis_url else None
+            if problem:
+                raise ArgumentError(f"DWNEWS_REDIS_URL={urls.redact(redis_url)!r} is not a Redis URL: {problem}")
             spider = super().from_crawler(crawler, *args, **kwargs)
             assert isinstance(spider, DwSpider)
             spider.base_url = base_url
@@ -248,10 +247,19 @@ class DwSpider(scrapy.Spider):
 
     def article_request(self, url: str, content_id: int, source: str = "", lastmod: str | None = None) -> Request:
         """The request of an article page; the incremental middleware claims it before download."""
-        meta: dict[str, Any] = {"dwnews_content_id": content_id, "dwnews_lastmod": lastmod}
+        meta: dict[str, Any] = {
+            "dwnews_content_id": content_id,
+            "dwnews_short_id": urls.content_id_to_short_id(content_id),
+            "dwnews_lastmod": lastmod,
+        }
         if source:
             meta["dwnews_source"] = source
-        return self.page_request(url, "article", self.parse_article, meta=meta)
+        # Each article is requested once per crawl already (the spider's seen ids, the ledger's
+        # claims): Scrapy's dupefilter would keep a fingerprint of each for nothing, about 0.5 KB
+        # an article while a 50,000-URL sitemap waits in the queue. With Redis, the shared
+        # dupefilter is what keeps two workers' discovery from queueing an article twice.
+        unique = not distributed.enabled(self.settings)
+        return self.page_request(url, "article", self.parse_article, meta=meta, dont_filter=unique)
 
     def read_article(self, response: Response) -> ArticlePage | None:
         """The page object of an article response, or None (counted and logged) if it is not HTML."""
@@ -286,6 +294,9 @@ class DwSpider(scrapy.Spider):
         self.inc(f"article/layout/{page.layout}")
         for event in page.events:
             self.inc(f"article/{event}")
+        hostile = [e for e in page.events if e.startswith(_PAGE_FAULTS)]
+        if hostile:  # what the page got wrong, with its URL (the record has the field empty)
+            logger.warning("Page %s: %s", response.url, ", ".join(sorted(set(hostile))))
         if "short_id_mismatch" in page.events:
             logger.warning(
                 "Short link on %s is p/%s, but its content id %s gives p/%s",
@@ -331,6 +342,9 @@ class DwSpider(scrapy.Spider):
             plain.cb_kwargs.update(request.cb_kwargs)
             return [plain]
         reason = failure_reason(failure, request, self.allowed_hosts())
+        reachability = SiteReachability.of(self.crawler)
+        if reachability is not None:
+            reachability.failed(request, reason, failure.value)
         # the ledger's owner releases an article's claim and records the failure for a later run
         self.crawler.signals.send_catch_log(incremental.request_failed, request=request, reason=reason)
         if reason == "robots_txt":
@@ -343,4 +357,8 @@ class DwSpider(scrapy.Spider):
             return []
         self.inc(f"failed/{page_type}/{reason}")
         logger.warning("Failed %s %s: %s", page_type, url, reason)
+        if page_type == "listing" and reason in ("http_404", "http_410"):
+            assert self.crawler.stats is not None
+            if not self.crawler.stats.get_value(LISTING_NOT_FOUND_STAT):
+                self.crawler.stats.set_value(LISTING_NOT_FOUND_STAT, f"{url} (HTTP {reason[5:]})")
         return []

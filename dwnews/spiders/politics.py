@@ -179,7 +179,12 @@ class PoliticsSpider(DwSpider):
             callback=callback,
             errback=self.on_failure,
             cb_kwargs={"source": source, "depth": depth} if source != "feed" else {},
-            meta={"dwnews_page": "source", "dwnews_source": source, "handle_httpstatus_all": True},
+            meta={
+                "dwnews_page": "source",
+                "dwnews_source": source,
+                "handle_httpstatus_all": True,
+                "download_maxsize": self.settings.getint("DWNEWS_SITEMAP_MAXSIZE"),
+            },
         )
 
     def source_failed(self, request: Request, reason: str) -> None:

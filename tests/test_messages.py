@@ -1,0 +1,56 @@
+"""What a person sees when something is wrong: one line naming the real cause (real subprocesses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dwnews.mirror import MirrorServer, free_port
+from dwnews.reachability import describe, network_reason
+from tests.conftest import PROJECT_ROOT, run_crawl
+
+QUICK_RETRIES = ("-s", "DWNEWS_RETRY_BACKOFF=0.1", "-s", "RETRY_TIMES=1")
+
+
+def test_a_site_that_cannot_be_reached_is_named_with_its_cause_without_traceback(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there: connection refused
+    result = run_crawl(dead, "politics", tmp_path, *QUICK_RETRIES)
+    assert result.returncode == 3
+    verdict = [line for line in result.log.splitlines() if "dwnews: crawl unhealthy" in line]
+    assert len(verdict) == 1 and f"cannot reach {dead}: connection refused by 127.0.0.1" in verdict[0]
+    assert "markup" not in verdict[0]
+    assert "Traceback" not in result.log, "no traceback at the default log level"
+    assert "Spider closed (site_unreachable)" in result.log, "stopped at the first page that failed for good"
+
+
+def test_network_causes_in_words() -> None:
+    from scrapy.exceptions import CannotResolveHostError
+    from twisted.web._newclient import ResponseNeverReceived
+
+    assert network_reason(CannotResolveHostError("no results for hostname lookup: dw.invalid")) == "dns"
+    tls = ResponseNeverReceived(["<twisted.python.failure.Failure OpenSSL.SSL.Error: certificate verify failed>"])
+    assert network_reason(tls) == "tls"
+    assert network_reason(ValueError("x")) is None
+    assert describe("dns", None, "https://www.dw.com/robots.txt") == "DNS lookup failed for www.dw.com"
+
+
+def test_a_section_that_does_not_exist_is_named_not_found(mirror: MirrorServer, tmp_path: Path) -> None:
+    result = run_crawl(mirror.base_url, "politics", tmp_path, "-a", "section=s-99999")
+    assert result.returncode == 3
+    verdict = next(line for line in result.log.splitlines() if "dwnews: crawl unhealthy" in line)
+    assert f"listing page {mirror.base_url}/sw/s-99999 (HTTP 404) was not found" in verdict
+    assert "markup" not in verdict
+
+
+def test_crawl_help_lists_the_spider_arguments_with_examples() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "politics", "-h"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    for expected in ("-a section=", "-a since=", "-a until=", "-a source=", "-a url=", "scrapy crawl politics -a"):
+        assert expected in done.stdout
