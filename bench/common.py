@@ -13,7 +13,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-OUT = BENCH / "out"
+# Results and work files; DWNEWS_BENCH_OUT puts them elsewhere (the CI smoke test: a temporary dir,
+# so that it never overwrites a real run's results).
+OUT = Path(os.environ.get("DWNEWS_BENCH_OUT") or BENCH / "out").resolve()
 SITE = ROOT / "tests" / "site"
 VENVS = BENCH / ".venvs"
 

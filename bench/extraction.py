@@ -9,7 +9,7 @@ through ``bench/peer_extract.py``, which also times it in process.
 Quality: body token precision/recall/F1 against the expected body (bag of ``\\w+`` tokens,
 case-folded, NFC), and exact title, published date and author list.
 
-    python3 bench/extraction.py [--repeat 25]
+    python3 bench/extraction.py [--repeat 25] [--rounds 2] [--profile-rounds 20]
 """
 
 from __future__ import annotations
@@ -175,6 +175,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=25, help="timed calls per page (median taken)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of every extractor, alternated")
+    parser.add_argument(
+        "--profile-rounds", type=int, default=20, help="passes over all pages under cProfile (0: no profile)"
+    )
     args = parser.parse_args()
     pages = fixtures()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -325,7 +328,7 @@ def main() -> int:
         ]
     )
 
-    profile_rows = profile_page_object(pages)
+    profile_rows = profile_page_object(pages, args.profile_rounds) if args.profile_rounds else []
     by_self = sorted(profile_rows, key=lambda r: -r["self_share"])[:12]
     hot_rows = [[h["function"], f"{h['calls_per_page']:.1f}", f"{100 * h['self_share']:.1f}%"] for h in by_self]
     skip_cum = ("(record)", "(__get__)")

@@ -1,6 +1,6 @@
 """Cost per new article: requests of incremental runs with 0, 10 and 1,000 new articles since the last run.
 
-    python3 bench/incremental_cost.py [--articles 20000] [--reuse]
+    python3 bench/incremental_cost.py [--articles 20000] [--reuse] [--new 0,10,1000]
 
 Starts from a state dir that knows every article of an N-article mirror (``--reuse``: a copy of
 the one ``throughput.py`` left in ``bench/out/work/throughput-state``, if it was made for the same
@@ -29,7 +29,9 @@ def main() -> int:
     parser.add_argument("--sections", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--reuse", action="store_true", help="start from throughput.py's state dir")
+    parser.add_argument("--new", default="0,10,1000", help="new articles of each run, in order")
     args = parser.parse_args()
+    new_counts = [int(n) for n in args.new.split(",")]
     WORK.mkdir(parents=True, exist_ok=True)
     state = WORK / "incremental-state"
     shutil.rmtree(state, ignore_errors=True)
@@ -51,7 +53,7 @@ def main() -> int:
     runs: list[dict[str, Any]] = []
     known = args.articles
     known_downloads = 0
-    for new in (0, 10, 1000):
+    for new in new_counts:
         total = known + new
         with Server(total, args.sections, known_below=known) as server:
             m: Measured = project_crawl(server, args.concurrency, WORK, f"incremental-{new}", state)
@@ -89,7 +91,8 @@ def main() -> int:
     md = [
         f"### Cost per new article (incremental runs on a {args.articles}-article mirror, {args.sections} sections)",
         "",
-        "Each run is relative to the run before it (0 new, then 10, then 1,000). `known downloads` are article "
+        f"Each run is relative to the run before it ({', then '.join(f'{n:,}' for n in new_counts)} new). "
+        "`known downloads` are article "
         "pages an earlier run had already exported or skipped (non-politics), counted by the server; "
         "`other article pages` are article URLs outside the synthetic site (none expected).",
         "",
@@ -119,7 +122,7 @@ def main() -> int:
             [
                 [
                     "0 article downloads for already-known articles",
-                    f"{known_downloads} known downloads in 3 runs",
+                    f"{known_downloads} known downloads in {len(new_counts)} runs",
                     verdict(known_downloads == 0),
                 ]
             ],

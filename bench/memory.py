@@ -90,6 +90,10 @@ def main() -> int:
             [sys.executable, "-c", CLAIM_SCRIPT, str(state), str(FIRST_ID), str(args.articles)],
             WORK / f"memory-claims-{known}.log",
         )
+        if claim.returncode != 0:
+            raise RuntimeError(
+                f"the claims process failed ({claim.returncode}): see {WORK / f'memory-claims-{known}.log'}"
+            )
         claim_s, already = (WORK / f"memory-claims-{known}.log").read_text().split()[:2]
         entry: dict[str, Any] = {
             "known": known,
@@ -102,7 +106,7 @@ def main() -> int:
             with Server(args.articles, args.sections, known_below=args.articles) as server:
                 idle = project_crawl(server, args.concurrency, WORK, f"memory-0new-{known}", state)
             entry["crawl_0_new"] = idle.as_dict()
-        if known in (min(k for k in known_values if k), max(known_values)):
+        if known and known in (min(k for k in known_values if k), max(known_values)):
             with Server(args.articles + args.new, args.sections, known_below=args.articles) as server:
                 busy = project_crawl(server, args.concurrency, WORK, f"memory-{args.new}new-{known}", state)
             entry["crawl_new"] = busy.as_dict()
@@ -121,6 +125,7 @@ def main() -> int:
         )
         print(f"  known {known}: done", file=sys.stderr, flush=True)
 
+    crawl_known = [r["known"] for r in results if "crawl_0_new" in r]
     crawls_0 = [r["crawl_0_new"]["max_rss_mib"] for r in results if "crawl_0_new" in r]
     crawls_new = [r["crawl_new"]["max_rss_mib"] for r in results if "crawl_new" in r]
     claims = [r["claims_rss_mib"] for r in results]
@@ -149,7 +154,8 @@ def main() -> int:
             [
                 [
                     "Peak memory does not grow with the number of known articles beyond the dedup index",
-                    f"crawl peak RSS spread over known = {known_values[1]:,}..{known_values[-1]:,}: "
+                    f"crawl peak RSS spread over known = {min(crawl_known, default=0):,}.."
+                    f"{max(crawl_known, default=0):,}: "
                     f"{growth_0:.1f} MiB (0 new), {growth_new:.1f} MiB ({args.new:,} new); dedup index alone "
                     f"{min(claims):.1f}..{max(claims):.1f} MiB",
                     verdict(growth_0 < 10 and growth_new < 10),

@@ -28,7 +28,8 @@ from typing import Any
 
 from common import SITE
 
-from dwnews.mirror import MirrorServer, SyntheticSite, short_id
+from dwnews.mirror import MirrorServer, SyntheticSite
+from dwnews.urls import content_id_to_short_id
 
 # Word swaps (both directions are applied as one swap): Kiswahili words frequent in the fixtures.
 _SWAPS = [
@@ -68,7 +69,7 @@ class VariedSite(SyntheticSite):
             rng = random.Random(template_id * 1000 + wording)
             for old, new in rng.sample(_SWAPS, 4):
                 html = html.replace(old, "\x00").replace(new, old).replace("\x00", new)
-            html = html.replace(f"/p/{short_id(template_id)}", "\x01").replace("</h1>", "\x02</h1>", 1)
+            html = html.replace(f"/p/{content_id_to_short_id(template_id)}", "\x01").replace("</h1>", "\x02</h1>", 1)
             self._pieces[key] = re.split(f"({template_id}|\x01|\x02)", html)
         return self._pieces[key]
 
@@ -78,7 +79,7 @@ class VariedSite(SyntheticSite):
             return None
         slot = index % len(self.templates)
         pieces = self._template_pieces(slot, (index // len(self.templates)) % self.WORDINGS)
-        fill = {"\x01": f"/p/{short_id(content_id)}", "\x02": f" ({index})"}
+        fill = {"\x01": f"/p/{content_id_to_short_id(content_id)}", "\x02": f" ({index})"}
         cid = str(content_id)
         out = [piece if n % 2 == 0 else fill.get(piece, cid) for n, piece in enumerate(pieces)]
         return "".join(out).encode("utf-8")

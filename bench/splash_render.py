@@ -73,7 +73,11 @@ def main() -> int:
         "SPLASH_RUN_DIR": tempfile.mkdtemp(),
         "SPLASH_EXTRA_ARGS": f"--filters-path {SPLASH / 'filters'}",
     }
-    subprocess.run(["bash", str(SPLASH / "start.sh"), str(port)], env=env, check=True, capture_output=True)
+    started = subprocess.run(["bash", str(SPLASH / "start.sh"), str(port)], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        print(f"Splash did not start (bash scripts/splash/install.sh installs it):\n{started.stdout[-1500:]}", end="")
+        print(started.stderr[-1500:], file=sys.stderr)
+        return 1
     splash = f"http://127.0.0.1:{port}"
     try:
         with MirrorServer(DEFAULT_SITE) as mirror:

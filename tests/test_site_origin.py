@@ -92,9 +92,7 @@ def test_a_splash_request_is_judged_by_its_page_and_goes_only_to_splash(tmp_path
     rendered = {"splash": page, "_splash_processed": True}
     assert middleware.process_request(Request("http://127.0.0.1:8050/render.html", meta=rendered)) is None
     with pytest.raises(IgnoreRequest):  # Splash asked to render another site
-        middleware.process_request(
-            Request(f"{BASE}/sw/x/s-1", meta={"splash": {"args": {"url": "http://127.0.0.2/"}}})
-        )
+        middleware.process_request(Request(f"{BASE}/sw/x/s-1", meta={"splash": {"args": {"url": "http://127.0.0.2/"}}}))
     with pytest.raises(IgnoreRequest):  # a processed Splash request that does not go to Splash
         middleware.process_request(Request("http://127.0.0.2:8050/render.html", meta=rendered))
 
@@ -124,7 +122,9 @@ def test_streamed_entries_are_the_same_as_the_whole_documents() -> None:
         locs = [e.text.strip() for e in lxml.etree.fromstring(data).iter("{*}loc")]
         assert [e.url for e in SitemapPage(data).entries()] == locs
     feed = FeedPage(RDF_FEED.read_bytes())
-    assert [e.url for e in feed.entries()] == re.findall(r"<link>([^<]*/a-\d+[^<]*)</link>", RDF_FEED.read_text("utf-8"))
+    assert [e.url for e in feed.entries()] == re.findall(
+        r"<link>([^<]*/a-\d+[^<]*)</link>", RDF_FEED.read_text("utf-8")
+    )
 
 
 def test_requests_of_a_big_sitemap_come_out_while_it_is_still_read(tmp_path: Path) -> None:
