@@ -93,3 +93,38 @@ def test_no_request_leaves_the_site_and_redirects_never_mark_the_asked_article(t
     both = Counter(item["content_id"] for item in hostile.items + healed.items)
     assert set(both) == EVERY_POLITICS and max(both.values()) == 1
     assert status_of(state, REDIRECTED_OFFSITE) == status_of(state, REDIRECTED_ELSEWHERE) == "exported"
+
+
+def _deep_jsonld(html: str) -> str:
+    nested = "[" * 100_000 + "]" * 100_000
+    return html.replace('"@type":"NewsArticle"', f'"x":{nested},"@type":"NewsArticle"', 1)
+
+
+def test_hostile_pages_are_exported_as_the_real_ones(mirror: MirrorServer, tmp_path: Path) -> None:
+    """A real crawl of pages with a bad byte, JSON 100,000 deep, HTML 5,000 deep and a number for
+    a title: every politics article exported, field by field as the untouched page gives it."""
+    import json
+    import re
+
+    mirror.faults.update(
+        {
+            "sw/a-66808855": Fault("bytes", transform_bytes=lambda b: b.replace(b"<head>", b"<head><!-- \xff -->", 1)),
+            "sw/a-68700001": Fault("transform", transform=_deep_jsonld),
+            "sw/a-66900003": Fault("transform", transform=lambda h: h.replace("<body>", "<body>" + "<div>" * 5000, 1)),
+            "sw/a-68700002": Fault(
+                "transform", transform=lambda h: re.sub(r'"headline":"[^"]*"', '"headline":1e999999', h, count=1)
+            ),
+        }
+    )
+    result = run_crawl(mirror.base_url, "politics", tmp_path, *QUICK)
+    assert result.returncode == 0, result.log[-3000:]
+    assert {item["content_id"] for item in result.items} == POLITICS
+    for item in result.items:
+        item.pop("crawled_at")
+        expected = json.loads((SITE / "sw" / f"a-{item['content_id']}.expected.json").read_text("utf-8"))
+        assert item == expected, item["content_id"]
+    assert result.stat("dwnews/article/charset/utf8_with_invalid_bytes") == 1
+    assert result.stat("dwnews/article/jsonld_invalid") == 1
+    assert result.stat("dwnews/article/html_too_deep") == 1
+    assert result.stat("dwnews/article/bad_type/title") == 1
+    assert "Page " in result.log and "bad_type/title" in result.log, "logged with the URL"
