@@ -109,7 +109,7 @@ class ConditionalRequestMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         if not settings.getbool("DWNEWS_CONDITIONAL_REQUESTS") or not settings.getbool("DWNEWS_INCREMENTAL"):
-            raise NotConfigured("conditional requests are off")
+            raise NotConfigured  # no message: Scrapy would log one as a warning
         self.crawler = crawler
         self.path = Path(settings.get("DWNEWS_STATE_DIR")) / DB_NAME
         self._store: PageStore | None = None

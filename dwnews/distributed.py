@@ -687,11 +687,13 @@ class PageDoneMiddleware:
         except StorageError as fault:
             owner.fault(fault)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any], spider: Spider | None = None
+    ) -> Iterator[Any]:
         yield from result
         self._done(response)
 
-    async def process_spider_output_async(self, response: Response, result: Any, spider: Spider) -> Any:
+    async def process_spider_output_async(self, response: Response, result: Any, spider: Spider | None = None) -> Any:
         async for item in result:
             yield item
         self._done(response)

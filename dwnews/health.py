@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from dwnews.items import CORE_FIELDS as ITEM_CORE_FIELDS
@@ -149,18 +150,16 @@ class HealthCheck:
             waiting, self._waiting = self._waiting, None
             waiting.callback(None)
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred[None] | None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         """Judged once the feeds are stored (a fault while storing them counts), before Scrapy
         dumps the stats (the verdict is in the dump and in the scrapyd log)."""
         self.closed = (spider.name, reason)
         # Scrapy's feed exporter is on (it is not, e.g., for an unknown storage scheme): wait for it
         exporter = self.crawler.get_extension(FeedExporter) if self.crawler is not None else None
-        if self.feeds_stored or exporter is None:
-            self.judge()
-            return None
-        self._waiting = Deferred()
-        self._waiting.addCallback(lambda _: self.judge())
-        return self._waiting
+        if not self.feeds_stored and exporter is not None:
+            self._waiting = Deferred()
+            await maybe_deferred_to_future(self._waiting)
+        self.judge()
 
     def judge(self) -> None:
         if self.closed is None:

@@ -359,7 +359,9 @@ class IncrementalMiddleware:
         held.clear()
         return batch
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any], spider: Spider | None = None
+    ) -> Iterator[Any]:
         held: list[Request] = []
         kept = False
         try:
@@ -377,7 +379,7 @@ class IncrementalMiddleware:
         self.verdict(response, kept=kept)
 
     async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any], spider: Spider
+        self, response: Response, result: AsyncIterator[Any], spider: Spider | None = None
     ) -> AsyncIterator[Any]:
         held: list[Request] = []
         kept = False

@@ -151,6 +151,7 @@ _E2E_MODULES = {
     "test_rendering",
     "test_resume",
     "test_scrapyd",
+    "test_site_check",
     "test_sources",
     "test_storage_faults",
 }
