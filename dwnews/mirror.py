@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from dwnews.urls import content_id_to_short_id
+from dwnews.urls import content_id_to_short_id, short_id_to_content_id
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = PROJECT_ROOT / "tests" / "site"
 
 _PAGE_RE = re.compile(r"^/(?P<lang>[a-z]{2,3})/(?:.+/)?(?P<kind>[a-z]+)-(?P<id>\d+)/?$")
+_SHORT_LINK_RE = re.compile(r"^/p/([0-9A-Za-z]{1,9})$")
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
@@ -281,6 +282,18 @@ class MirrorServer:
             self._fault_hits[key] = hits + 1
             return fault
 
+    def short_link_target(self, short_id: str) -> str | None:
+        """The page a short link ``/p/<short id>`` redirects to (any edition), or None."""
+        try:
+            content_id = short_id_to_content_id(short_id)
+        except ValueError:
+            return None
+        if self.synthetic is not None and self.synthetic.article(content_id) is not None:
+            return f"/sw/habari/a-{content_id}"
+        for page in sorted(self.root.glob(f"*/a-{content_id}.html")):
+            return f"/{page.parent.name}/kiungo/a-{content_id}"
+        return None
+
     def validators(self, body: bytes, target: Path | None) -> dict[str, str]:
         """ETag (a hash of the body) and, for a file, Last-Modified (its mtime), as DW's CDN sends."""
         found = {"ETag": f'"{hashlib.sha256(body).hexdigest()[:20]}"'}
@@ -309,6 +322,13 @@ class MirrorServer:
                 self._answer(send_body=False)
 
             def _answer(self, send_body: bool) -> None:
+                short = _SHORT_LINK_RE.match(urlsplit(self.path).path)
+                target_page = server.short_link_target(short.group(1)) if short else None
+                if target_page is not None:  # as p.dw.com does: a short link redirects to the page
+                    agent = self.headers.get("User-Agent", "")
+                    server._log(LoggedRequest(self.command, self.path, 301, agent, time.monotonic()))
+                    self._send(301, "text/html; charset=utf-8", b"", send_body, Location=target_page)
+                    return
                 generated = server.generate(self.path)
                 target = None if generated is not None else server.resolve(self.path)
                 ctype = "text/html; charset=utf-8"

@@ -208,7 +208,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Hosts whose pages a mirror of dw.com serves at the same paths (rss.dw.com's feeds included).
 DW_PAGE_HOSTS = frozenset({"www.dw.com", "dw.com", "m.dw.com", "amp.dw.com"})
-DW_SITE_HOSTS = DW_PAGE_HOSTS | {"rss.dw.com"}
+# (and the short-link host: p.dw.com/p/<id> redirects to the article; a mirror answers /p/<id> the same)
+DW_SITE_HOSTS = DW_PAGE_HOSTS | {"rss.dw.com", "p.dw.com"}
 # What the crawler may request besides the configured site when that is the real www.dw.com: the
 # feed host, and the short-link host (it only redirects to www). Never DW's static image hosts.
 DW_EXTRA_ORIGINS = frozenset({("https", "rss.dw.com", 443), ("http", "rss.dw.com", 80), ("https", "p.dw.com", 443)})

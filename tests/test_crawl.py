@@ -113,6 +113,7 @@ def test_bad_arguments_fail_at_start_with_one_line(mirror: MirrorServer, tmp_pat
         ("article", ["-a", "url=https://example.com/sw/x/a-1"], "expected a DW article URL"),
         ("politics", ["-s", "DWNEWS_BASE_URL=dw.com"], "DWNEWS_BASE_URL='dw.com'"),
         ("politics", ["-s", "DWNEWS_REDIS_URL=notredis"], "DWNEWS_REDIS_URL='notredis' is not a Redis URL"),
+        ("article", ["-a", "url=https://p.dw.com/p/4WK-2B"], "not a DW short link"),
     ]
     for spider, args, message in cases:
         result = run_crawl(mirror.base_url, spider, tmp_path, *args)
@@ -141,3 +142,14 @@ def test_article_spider_extracts_reference_pages_of_any_edition(mirror: MirrorSe
 
 def _article_ids_in(listing: Path) -> list[int]:
     return [int(m) for m in re.findall(r'href="[^"]*/a-(\d+)[^"]*"', listing.read_text("utf-8"))]
+
+
+def test_article_spider_takes_short_links_and_dedups_them_with_article_urls(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    urls_given = "https://p.dw.com/p/4WK2B,https://www.dw.com/sw/any-slug/a-66808855?maca=x,https://p.dw.com/p/4eG0Y"
+    result = run_crawl(mirror.base_url, "article", tmp_path, "-a", f"url={urls_given}", *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(item["short_id"] for item in result.items) == ["4WK2B", "4eG0Y"]
+    assert ("/p/4WK2B", 301) in [(r.path, r.status) for r in mirror.requests], "followed as p.dw.com redirects"
+    assert len([r for r in mirror.requests if "a-66808855" in r.path]) == 1, "one id, one download"

@@ -23,7 +23,8 @@ class ArticleSpider(DwSpider):
     # One-off extraction: it neither skips known articles nor records what it exported.
     custom_settings = {"DWNEWS_INCREMENTAL": False}  # noqa: RUF012 -- Scrapy's own attribute
     arguments: ClassVar[dict[str, str]] = {
-        "url": "one or more DW article URLs /<lang>/<slug>/a-<id>, comma-separated",
+        "url": "one or more DW article URLs /<lang>/<slug>/a-<id> or short links https://p.dw.com/p/<id>, "
+        "comma-separated",
     }
 
     url: str | None = None
@@ -40,6 +41,19 @@ class ArticleSpider(DwSpider):
             if not raw:
                 continue
             parts = urlsplit(raw)
+            if (parts.hostname or "").lower() == "p.dw.com":
+                # a short link: the content id is known before download (base 62), the page is
+                # where p.dw.com redirects (an article URL of the same id is the same article)
+                short_id = parts.path.removeprefix("/p/")
+                try:
+                    content_id = urls.short_id_to_content_id(short_id)
+                except ValueError:
+                    raise ArgumentError(
+                        f"url={raw!r}: not a DW short link; expected https://p.dw.com/p/<id>, e.g. "
+                        "https://p.dw.com/p/4WK2B"
+                    ) from None
+                self.targets.append((content_id, urls.rebase(urls.short_url(short_id), self.base_url)))
+                continue
             content_id = urls.article_id(raw)
             host_ok = not parts.netloc or parts.netloc.lower() in DW_HOSTS | {base_host}
             if content_id is None or not host_ok:
