@@ -251,6 +251,14 @@ class AtomicFileFeedStorage(FileFeedStorage):
         _fsync_dir(self.target.parent)
         if ledger is not None:
             ledger.feed_stored(self.target, short_ids)
+        self._summarise(len(short_ids))
+
+    def _summarise(self, records: int) -> None:
+        from dwnews.summary import CrawlSummary
+
+        summary = CrawlSummary.of(self.crawler) if self.crawler is not None else None
+        if summary is not None:
+            summary.feed_stored(self.target, records)
 
     def _store_in_place(self, file: IO[bytes]) -> None:
         assert self._direct is not None and self._spool is not None
@@ -267,6 +275,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 short_ids = self._short_ids(Path(copy.name))
             accepted = ledger.fence(self.target, short_ids)
             ledger.feed_stored(self.target, [s for s in short_ids if s in accepted])
+            self._summarise(len(accepted))
         self._spool.close()
 
     def _after_fault(self, file: IO[bytes]) -> None:

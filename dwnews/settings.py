@@ -67,6 +67,9 @@ DWNEWS_POLITICS_LABELS = ["Siasa"]
 DWNEWS_STATS_FILE = ""
 
 # ---- health: a crawl that went wrong exits non-zero (dwnews.health) ---------------------------
+# The end-of-crawl summary (dwnews.summary) and a progress line every this many seconds (0: none).
+DWNEWS_SUMMARY = True
+DWNEWS_PROGRESS_INTERVAL = 60.0
 DWNEWS_HEALTH_CHECKS = True
 DWNEWS_HEALTH_EXIT_CODE = 3
 # Unhealthy when more than this share of the pages requested failed for good.
@@ -85,6 +88,8 @@ EXTENSIONS = {
     # Stops a crawl whose site cannot be reached at all, and says why (no network, DNS, TLS).
     "dwnews.reachability.SiteReachability": 300,
     "dwnews.health.HealthCheck": 400,
+    # A few lines a person reads after the stats dump, and progress once a minute.
+    "dwnews.summary.CrawlSummary": 450,
     "dwnews.extensions.StatsFile": 500,
     # Scrapy's feed exporter, storing each FEED_EXPORT_BATCH_ITEM_COUNT batch as soon as it fills.
     "scrapy.extensions.feedexport.FeedExporter": None,

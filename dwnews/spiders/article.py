@@ -46,13 +46,13 @@ class ArticleSpider(DwSpider):
                 # where p.dw.com redirects (an article URL of the same id is the same article)
                 short_id = parts.path.removeprefix("/p/")
                 try:
-                    content_id = urls.short_id_to_content_id(short_id)
+                    short_content_id = urls.short_id_to_content_id(short_id)
                 except ValueError:
                     raise ArgumentError(
                         f"url={raw!r}: not a DW short link; expected https://p.dw.com/p/<id>, e.g. "
                         "https://p.dw.com/p/4WK2B"
                     ) from None
-                self.targets.append((content_id, urls.rebase(urls.short_url(short_id), self.base_url)))
+                self.targets.append((short_content_id, urls.rebase(urls.short_url(short_id), self.base_url)))
                 continue
             content_id = urls.article_id(raw)
             host_ok = not parts.netloc or parts.netloc.lower() in DW_HOSTS | {base_host}
