@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urljoin
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -88,6 +89,8 @@ class _RobotsErrorFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.levelno >= logging.ERROR:
             error = record.exc_info[1]
+            asked = record.args.get("request") if isinstance(record.args, dict) else None
+            robots_url = urljoin(asked.url, "/robots.txt") if isinstance(asked, Request) else ""
             logger.debug("robots.txt download failed", exc_info=record.exc_info)
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
@@ -95,7 +98,7 @@ class _RobotsErrorFilter(logging.Filter):
             record.args = (type(error).__name__, str(error).splitlines()[0][:300] if error else "")
             reason = network_reason(error)
             if reason is not None:
-                self.owner.failed(Request(self.owner.site() + "/robots.txt"), reason, error)
+                self.owner.failed(Request(robots_url or self.owner.site() + "/robots.txt"), reason, error)
         return True
 
 

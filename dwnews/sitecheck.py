@@ -279,7 +279,7 @@ def checks(evidence: Evidence, language: str, politics_id: str, labels: tuple[st
             "sections are discovered",
             bool(e.sections),
             f"{len(e.sections)} /{language}/ section links on the home page"
-            + (f" (first: {e.sections[0]})" if e.sections else ""),
+            + (f" (e.g. {e.section or e.sections[0]})" if e.sections else ""),
             ("DWNEWS_HOME_PATH",),
         )
     )
