@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 # NBSP, narrow NBSP, figure space and the other Unicode spaces DW's editor leaves behind:
@@ -29,9 +30,54 @@ AGENCIES_RE = re.compile(
     r"\(\s*(?P<names>[A-Za-z][\w.&' -]{0,30}(?:\s*,\s*[A-Za-z][\w.&' -]{0,30})*)\s*\)\s*\.?\s*$"
 )
 
-# "Mhariri: <name>" (editor) and "Mwandishi: <name>" (author), the Kiswahili credit lines.
-EDITOR_RE = re.compile(r"^\s*(?:Mhariri|Edited\s+by|Redaktion)\s*:\s*(?P<names>.{2,80}?)\s*$", re.IGNORECASE)
-AUTHOR_LINE_RE = re.compile(r"^\s*(?:Mwandishi|Waandishi)\s*:\s*(?P<names>.+?)\s*$", re.IGNORECASE)
+# The credit lines that end a DW item in the legacy layout, "<label>: <names>", by the field they
+# fill, with the labels of each edition seen on real DW pages (sources: tests/fixtures/dw-credit-lines/
+# labels.json). "Mtayarishaji" (producer) prepared the item: one of its authors. "Kipindi" names the
+# programme, not a person: it is no body text and fills no field.
+CREDIT_LABELS: dict[str, tuple[str, ...]] = {
+    "author": (
+        "Mwandishi", "Waandishi",  # sw
+        "Author", "Authors",  # en
+        "Auteur", "Auteure", "Auteurs",  # fr
+        "Autor", "Autora", "Autores", "Autorin", "Autorin/Autor", "Autor/Autorin",  # pt, de
+        "Mawallafi", "Mawallafa", "Mawallafiya",  # ha
+    ),
+    "editor": (
+        "Mhariri", "Wahariri",  # sw
+        "Editor", "Edited by",  # en
+        "Edition", "Édition", "Editeur", "Éditeur",  # fr
+        "Edição", "Editora",  # pt
+        "Redaktion",  # de
+        "Edita", "Babban Edita",  # ha
+    ),
+    "producer": ("Mtayarishaji", "Watayarishaji"),  # sw: who prepared the item (an author too)
+    "programme": ("Kipindi",),
+}  # fmt: skip
+_CREDIT_ROLE = {label.casefold(): role for role, labels in CREDIT_LABELS.items() for label in labels}
+CREDIT_LINE_RE = re.compile(
+    r"^\s*(?P<label>"
+    + "|".join(re.escape(label) for label in sorted(_CREDIT_ROLE, key=len, reverse=True))
+    + r")\s*:\s*(?P<names>[^:]{2,120}?)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+
+# DW's agency abbreviations (in credit lines, "Mwandishi: <name> / afpe / rtre", and agencies lines
+# "(dpa, afp)") and the agency each stands for, written as the agency writes its own name.
+AGENCY_NAMES = {
+    "afp": "AFP", "afpe": "AFP", "afpd": "AFP",
+    "ap": "AP", "ape": "AP", "apd": "AP",
+    "rtr": "Reuters", "rtre": "Reuters", "rtrd": "Reuters", "reuters": "Reuters",
+    "dpa": "dpa", "dpae": "dpa",
+    "kna": "KNA", "epd": "epd", "ips": "IPS", "efe": "EFE", "ans": "ANSA", "ansa": "ANSA",
+    "sid": "SID", "xinhua": "Xinhua", "kyodo": "Kyodo", "upi": "UPI",
+}  # fmt: skip
+
+
+def agency_name(name: str) -> str:
+    """An agency in one spelling: DW's abbreviation or any casing of its name -> its own name."""
+    key = name.strip().strip(".").casefold()
+    return AGENCY_NAMES.get(key, name.strip())
+
 
 _NAME_SPLIT_RE = re.compile(r"\s*(?:,|/|;|\bna\b|\band\b|\bund\b|&)\s*")
 
@@ -55,7 +101,7 @@ def agencies_of(line: str) -> list[str] | None:
     # An agencies line names short agency codes, not a sentence in brackets.
     if not names or any(len(name.split()) > 3 for name in names):
         return None
-    return [name for name in names if name]
+    return [agency_name(name) for name in names if name]
 
 
 def is_read_more(line: str) -> bool:
@@ -106,66 +152,6 @@ def clean_inline(text: str | None) -> str:
     return collapse_whitespace(normalize_chars(text or ""))
 
 
-# Kiswahili function words: a real Kiswahili paragraph of more than a few words has some.
-_SWAHILI_WORDS = frozenset(
-    [
-        "na",
-        "wa",
-        "ya",
-        "kwa",
-        "za",
-        "la",
-        "cha",
-        "vya",
-        "katika",
-        "kuwa",
-        "ni",
-        "si",
-        "hii",
-        "hiyo",
-        "huo",
-        "hizo",
-        "kwamba",
-        "lakini",
-        "pia",
-        "kama",
-        "baada",
-        "kabla",
-        "ambao",
-        "ambayo",
-        "ambaye",
-        "ambazo",
-        "amesema",
-        "alisema",
-        "wamesema",
-        "hata",
-        "bado",
-        "zaidi",
-    ]
-)
-_GERMAN_WORDS = frozenset(
-    [
-        "und",
-        "der",
-        "die",
-        "das",
-        "mit",
-        "am",
-        "im",
-        "von",
-        "zu",
-        "auf",
-        "für",
-        "bei",
-        "nach",
-        "ein",
-        "eine",
-        "des",
-        "dem",
-        "den",
-        "vor",
-    ]
-)
 _SKIP_LINKS = frozenset(
     {
         "nenda kwenye maudhui",
@@ -177,9 +163,17 @@ _SKIP_LINKS = frozenset(
         "skip to content",
         "skip to main menu",
         "skip to more dw sites",
+        # old /sw/ pages on www kept the German ones, as a list
+        "inhalt",
+        "navigation",
+        "weitere inhalte",
+        "metanavigation",
+        "suche",
+        "choose from 30 languages",
     }
 )
-_PHOTO_LINE_RE = re.compile(r"(?:Picha|Bild|Image|Foto|Photo)\s*:\s*[^.!?]{2,140}$")
+# "... Picha: <credit>": a credit has no sentence end, but may hold initials ("DW/S. Khamis")
+_PHOTO_LINE_RE = re.compile(r"(?:Picha|Bild|Image|Foto|Photo)\s*:\s*(?:[^.!?]|\.(?=\s*[A-Z])){2,140}$")
 _WIDGET_RE = re.compile(
     r"^(?:sikiliza(?:\s+sauti)?|tazama\s+video|sikiliza\s+makala|shiriki|tuma|chapisha|nakili\s+kiungo|"
     r"audio\s+abspielen|video\s+abspielen|play\s+audio|play\s+video|share|link\s+kopieren|copy\s+link|"
@@ -193,21 +187,57 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)*", text.lower())
 
 
-def looks_like_alt_text(raw: str) -> bool:
-    """DW's image alt text in a Kiswahili page: short, German or a keyword list, no Kiswahili.
+_KEYWORDS_RE = re.compile(r"\S {2,}\S")
+_LOWER_WORD_RE = re.compile(r"(?<![\w'-])[^\W\d_A-Z][^\W\d_]*(?:'[^\W\d_]+)*", re.UNICODE)
+#: how sure the language identifier must be that words are Kiswahili for a paragraph to stay
+SWAHILI_CONFIDENCE = 0.5
 
-    Alt text reads like "Russland | Kim Jong Un und Vladimir Putin am Kosmodrom" or
-    "Südkorea  Lim Soo-suk  Iran" (keywords separated by '|' or double spaces).
-    """
+
+@cache
+def _language_detector() -> Any:
+    """lingua's detector for the languages of DW's Kiswahili pages (loaded on first use: ~0.7 s)."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(
+        Language.SWAHILI, Language.GERMAN, Language.ENGLISH, Language.FRENCH, Language.PORTUGUESE
+    ).build()
+
+
+def swahili_confidence(text: str) -> float:
+    """How sure lingua is that ``text`` is Kiswahili, 0..1, among the languages DW's pages mix."""
+    from lingua import Language
+
+    return float(_language_detector().compute_language_confidence(text, Language.SWAHILI))
+
+
+def is_kiswahili(text: str) -> bool:
+    """Judged on the lower-case words when there are any: a sentence's verbs and function words
+    carry its language, its names do not ("Kansela Olaf Scholz akiwa Düsseldorf." is Kiswahili)."""
+    lower = [word for word in _LOWER_WORD_RE.findall(text) if not word[0].isupper()]
+    return swahili_confidence(" ".join(lower) if lower else text) >= SWAHILI_CONFIDENCE
+
+
+def has_image_text_form(raw: str, before_caption: bool) -> bool:
+    """The form DW's image alt text takes in a text copy of a page: keywords joined by " | " or by
+    double spaces ("Russland | Kim Jong Un und Vladimir Putin am Kosmodrom", "Südkorea  Lim Soo-suk
+    Iran"), or the short line a reader view prints just before an image's "... Picha: <credit>"."""
     words = _words(raw)
-    if not words or len(words) > 25 or _SWAHILI_WORDS.intersection(words):
+    if not words or len(words) > 25:
         return False
-    german = bool(_GERMAN_WORDS.intersection(words)) or bool(re.search("[äöüß]", raw.lower()))
-    # DW alt text strings keywords together with double spaces: "Kenia  Wahlen  William Ruto".
-    spaced_keywords = bool(re.search(r"\S {2,}\S", raw.replace("\u00a0", " "))) and all(
-        word[0].isupper() for word in raw.split()
-    )
-    return " | " in raw or german or spaced_keywords
+    return " | " in raw or _KEYWORDS_RE.search(raw.replace("\u00a0", " ").strip()) is not None or before_caption
+
+
+def looks_like_alt_text(raw: str, before_caption: bool = False) -> bool:
+    """Image alt text in a text copy of a Kiswahili page: its form says image (see
+    :func:`has_image_text_form`) and a language identifier says it is not Kiswahili. Never the
+    language alone: a short Kiswahili sentence naming German places and people stays."""
+    return has_image_text_form(raw, before_caption) and not is_kiswahili(collapse_whitespace(raw))
+
+
+def image_text_key(text: str) -> str:
+    """How an image's alt text or caption is compared with a paragraph: case and whitespace aside
+    (a caption and its credit are printed with or without a space between them)."""
+    return "".join(normalize_chars(text).casefold().split()).strip(".")
 
 
 # Each rule: (name, test on the paragraph (raw, and whitespace-collapsed), why it is not article text).
@@ -226,11 +256,6 @@ BOILERPLATE_RULES: list[tuple[str, Callable[[str, str], bool], str]] = [
         "bare_url",
         lambda raw, text: re.fullmatch(r"https?://\S+", text) is not None,
         "a bare link (the short link box, a share URL) is page furniture, not a sentence",
-    ),
-    (
-        "alt_text",
-        lambda raw, text: looks_like_alt_text(raw),
-        "image alt text, often German on the Kiswahili site, is not article text",
     ),
     (
         "read_more",
@@ -255,28 +280,56 @@ class Credits:
     removed: list[str] = field(default_factory=list)  # the rule name of each line taken
 
 
+def credit_line(line: str) -> tuple[str, list[str], list[str]] | None:
+    """``(role, names, agencies)`` of a credit line ("Mwandishi: Saumu Mwasimba / afpe / rtre" ->
+    author, [Saumu Mwasimba], [AFP, Reuters]), or None when the line is not one."""
+    match = CREDIT_LINE_RE.match(line)
+    if match is None:
+        return None
+    role = _CREDIT_ROLE[match.group("label").casefold()]
+    names: list[str] = []
+    agencies: list[str] = []
+    for part in split_names(match.group("names")):
+        if part.casefold() in AGENCY_NAMES:
+            agencies.append(AGENCY_NAMES[part.casefold()])
+        else:
+            names.append(part)
+    # names are a few words each: a sentence after a colon is text, not a credit
+    if role != "programme" and (not names or any(len(name.split()) > 5 for name in names)):
+        return None
+    return role, names, agencies
+
+
 def pop_credit_lines(paragraphs: list[str], last_eligible: int | None = None) -> Credits:
-    """Take the agencies, "Mhariri:" and "Mwandishi:" lines off the end of ``paragraphs``.
+    """Take the agencies and credit lines (:data:`CREDIT_LABELS`) off the end of ``paragraphs``.
 
     DW items end with them in any order; each kind is taken once. ``last_eligible``: how many of the
     last paragraphs may be credit lines at all (the page object stops at a subheading).
     """
     found = Credits()
+    taken: set[str] = set()
     limit = len(paragraphs) if last_eligible is None else last_eligible
     while paragraphs and limit > 0:
         last = paragraphs[-1]
         agencies = agencies_of(last)
-        editor = EDITOR_RE.match(last)
-        author = AUTHOR_LINE_RE.match(last)
-        if agencies is not None and not found.agencies:
-            found.agencies, rule = agencies, "agencies_line"
-        elif editor is not None and not found.editors:
-            found.editors, rule = split_names(editor.group("names")), "editor_line"
-        elif author is not None and not found.authors:
-            found.authors, rule = split_names(author.group("names")), "author_line"
+        credit = credit_line(last) if agencies is None else None
+        if agencies is not None and "agencies" not in taken:
+            found.agencies = dedupe(agencies + found.agencies)
+            rule = "agencies"
+        elif credit is not None and credit[0] not in taken:
+            role, names, credited = credit
+            if role == "author":
+                found.authors = dedupe(names + found.authors)
+            elif role == "producer":
+                found.authors = dedupe(found.authors + names)
+            elif role == "editor":
+                found.editors = names
+            found.agencies = dedupe(found.agencies + credited)
+            rule = role
         else:
             break
-        found.removed.append(rule)
+        taken.add(rule)
+        found.removed.append({"agencies": "agencies_line", "author": "author_line"}.get(rule, f"{rule}_line"))
         paragraphs.pop()
         limit -= 1
     return found
@@ -302,26 +355,34 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def clean_paragraphs(raw_paragraphs: list[str], kiswahili: bool = True, credit_lines: bool = True) -> CleanText:
+def clean_paragraphs(
+    raw_paragraphs: list[str],
+    kiswahili: bool = True,
+    credit_lines: bool = True,
+    image_texts: frozenset[str] | None = None,
+) -> CleanText:
     """Clean a list of paragraphs: characters, whitespace, boilerplate, trailing credit lines.
 
-    ``kiswahili`` turns on the alt-text rule (German text is only noise on a non-German page).
-    ``credit_lines`` False: the caller moved them out already (a page object knows which blocks
-    are paragraphs and which headings; popping again here would use other rules).
+    Image text is removed on structural evidence: ``image_texts`` (the page's image alt texts,
+    captions and credits, as :func:`image_text_key` gives them) drops a paragraph that repeats one
+    (``image_text``); in a Kiswahili text (``kiswahili``) a short paragraph in the form of DW's alt
+    text that a language identifier says is not Kiswahili is dropped too (``alt_text``: the only
+    judgement a text copy without markup allows). ``credit_lines`` False: the caller moved them
+    out already (a page object knows which blocks are paragraphs and which headings; popping
+    again here would use other rules).
     """
     kept: list[str] = []
     removed: list[str] = []
-    for raw in raw_paragraphs:
-        normalized = normalize_chars(raw)
+    prepared = [(raw, normalize_chars(raw)) for raw in raw_paragraphs]
+    captions = [_PHOTO_LINE_RE.search(collapse_whitespace(normalized)) is not None for _, normalized in prepared]
+    for index, (_, normalized) in enumerate(prepared):
         text = collapse_whitespace(normalized)  # once: every rule reads it
-        rule = next(
-            (
-                name
-                for name, test, _ in BOILERPLATE_RULES
-                if (kiswahili or name != "alt_text") and test(normalized, text)
-            ),
-            None,
-        )
+        rule = next((name for name, test, _ in BOILERPLATE_RULES if test(normalized, text)), None)
+        if rule is None and image_texts and image_text_key(text) in image_texts:
+            rule = "image_text"
+        before_caption = index + 1 < len(captions) and captions[index + 1]
+        if rule is None and kiswahili and text and looks_like_alt_text(normalized, before_caption):
+            rule = "alt_text"
         if rule is None and not text:
             rule = "empty"
         if rule is not None:
@@ -354,7 +415,8 @@ def clean_record(record: dict[str, Any], parts: CleanText | None = None) -> tupl
     out = dict(record)
     kiswahili = (record.get("language") or "sw") == "sw"
     if parts is not None:
-        body = clean_paragraphs(parts.paragraphs, kiswahili=kiswahili, credit_lines=False)
+        image_texts = getattr(parts, "image_texts", None)
+        body = clean_paragraphs(parts.paragraphs, kiswahili=kiswahili, credit_lines=False, image_texts=image_texts)
     else:
         body = clean_body(str(record.get("body") or ""), kiswahili=kiswahili)
     teaser = clean_paragraphs([str(record.get("teaser") or "")], kiswahili=kiswahili)
@@ -368,7 +430,7 @@ def clean_record(record: dict[str, Any], parts: CleanText | None = None) -> tupl
     out["subheadings"] = [h for h in (clean_inline(h) for h in headings) if h in kept]
     for name in ("topics", "authors", "editors", "agencies"):
         out[name] = dedupe([clean_inline(value) for value in record.get(name) or []])
-    out["agencies"] = out["agencies"] or body.agencies
+    out["agencies"] = dedupe([agency_name(name) for name in out["agencies"] or body.agencies])
     out["editors"] = out["editors"] or body.editors
     out["authors"] = out["authors"] or body.authors
     if out.get("category"):

@@ -20,9 +20,9 @@ from dwnews.text import (
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("(AP, DPA, Reuters)", ["AP", "DPA", "Reuters"]),
+        ("(AP, DPA, Reuters)", ["AP", "dpa", "Reuters"]),
         ("(AFP, Reuters)", ["AFP", "Reuters"]),
-        ("jp/ch (dpa, afp)", ["dpa", "afp"]),
+        ("jp/ch (dpa, afp)", ["dpa", "AFP"]),
         ("ap/rtr (Reuters)", ["Reuters"]),
         ("Rais Ruto alisema (kwa mujibu wa Reuters) kwamba mazungumzo yataendelea.", None),
         ("(Hii ni sentensi ndefu ndani ya mabano, ambayo si orodha ya mashirika)", None),
@@ -152,7 +152,7 @@ def test_clean_record_applies_one_convention_to_title_teaser_and_body() -> None:
     assert cleaned["teaser"] == 'Rais alisema "hatutarudi nyuma".'
     assert cleaned["body"] == 'Aya ya ng\'ombe.\n\nHofu ya "vita"'
     assert cleaned["subheadings"] == ['Hofu ya "vita"']
-    assert cleaned["topics"] == ["Urusi"] and cleaned["agencies"] == ["AP", "DPA"]
+    assert cleaned["topics"] == ["Urusi"] and cleaned["agencies"] == ["AP", "dpa"]
     assert cleaned["images"] == [{"url": "u", "caption": "Picha ya Rais", "credit": "AP"}]
     assert cleaned["word_count"] == 6
     assert sorted(removed) == ["agencies_line", "widget_label"]

@@ -34,6 +34,7 @@ from dwnews.text import (
     CleanText,
     collapse_whitespace,
     dedupe,
+    image_text_key,
     is_read_more,
     pop_credit_lines,
     split_names,
@@ -137,9 +138,15 @@ class Image:
 
 @dataclass
 class Body(CleanText):
-    """The article text as paragraphs (with the credit lines moved out), and its subheadings."""
+    """The article text as paragraphs (with the credit lines moved out), and its subheadings.
+
+    ``image_texts``: every image alt text, caption and credit of the page (and of the body's own
+    HTML), as :func:`dwnews.text.image_text_key` compares them: a body paragraph that repeats one
+    is the image's text, not the article's (the cleaning drops it as ``image_text``).
+    """
 
     subheadings: list[str] = field(default_factory=list)
+    image_texts: frozenset[str] = frozenset()
 
 
 def _has_class(name: str) -> str:
@@ -808,6 +815,16 @@ class ArticlePage:
         self._body_container = None
         return Body([])
 
+    def _image_texts(self, container: Any) -> frozenset[str]:
+        """Alt texts, captions and credits of the page's images (and of the body's own HTML)."""
+        texts: list[str] = []
+        for tree in (self.tree, container) if container is not None else (self.tree,):
+            texts += [str(alt) for alt in tree.xpath(".//img/@alt")]
+            texts += [_text_of(caption) for caption in tree.xpath(".//figcaption")]
+        for image in self.images:
+            texts += [image.caption or "", image.credit or ""]
+        return frozenset(key for key in (image_text_key(text) for text in texts) if len(key) >= 6)
+
     @cached_property
     def subheadings(self) -> list[str]:
         return self.body.subheadings
@@ -1022,6 +1039,7 @@ class ArticlePage:
     def _record(self) -> dict[str, Any]:
         short_id = self.short_id
         body = self.body
+        body.image_texts = self._image_texts(self._body_container)  # after the images (they need the body)
         editors = body.editors
         return {
             "short_id": short_id,
