@@ -1,7 +1,7 @@
 """What a person reads at the end of a crawl, and once a minute during a long one.
 
 Scrapy's stats dump has everything, in 80 lines of keys. :class:`CrawlSummary` says it in a few
-``dwnews:`` lines after it: per discovery source the article links found, new and known; the
+lines after it (logger ``dwnews.summary``, INFO; ``dwnews:`` lines stay the one-line errors): per discovery source the article links found, new and known; the
 articles exported, skipped and failed; the feeds written; the size of the corpus in the store; the
 health verdict. A long crawl logs its progress in the same terms every ``DWNEWS_PROGRESS_INTERVAL``
 seconds (60): articles kept so far, requests waiting, failures.
@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from dwnews.health import HEALTH_OK_STAT, UNHEALTHY_STAT
+from dwnews.health import HEALTH_OK_STAT, REFUSED_STAT, UNHEALTHY_STAT
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class CrawlSummary:
         stats = self.stats()
         queued = _n(stats, "scheduler/enqueued") - _n(stats, "scheduler/dequeued")
         logger.info(
-            "dwnews: progress after %s: %d politics articles kept, %d written to feeds, %d requests queued, "
+            "Progress after %s: %d politics articles kept, %d written to feeds, %d requests queued, "
             "%d pages failed; %s",
             _duration(time.monotonic() - self.started),
             _n(stats, "dwnews/politics/kept"),
@@ -113,13 +113,16 @@ class CrawlSummary:
             self.count_corpus()
 
     def engine_stopped(self) -> None:
+        stats = self.stats()
+        if stats.get(REFUSED_STAT) or not self.reason:
+            return  # refused before it started (its one dwnews: line says why), or never opened
         for line in self.lines():
-            logger.info("dwnews: %s", line)
+            logger.info("%s", line)
 
     def lines(self) -> list[str]:
         stats = self.stats()
         lines = [
-            f"summary of this run ({self.reason or 'stopped'} after {_duration(time.monotonic() - self.started)}):"
+            f"Summary of this run ({self.reason or 'stopped'} after {_duration(time.monotonic() - self.started)}):"
         ]
         for source in SOURCES:
             found = _n(stats, f"dwnews/source/{source}/found")

@@ -68,9 +68,10 @@ def test_a_crawl_ends_with_a_summary_and_logs_progress_while_it_runs(tmp_path: P
         )
         second = run_crawl(mirror.base_url, "politics", tmp_path / "2", state_dir=state)
     assert first.returncode == 0 and second.returncode == 0, first.log[-3000:]
-    lines = [line.split("INFO: dwnews: ", 1)[1] for line in first.log.splitlines() if "INFO: dwnews: " in line]
-    assert any(line.startswith("progress after") and "politics articles kept" in line for line in lines), lines
-    summary = lines[lines.index(next(line for line in lines if line.startswith("summary of this run"))) :]
+    marker = "[dwnews.summary] INFO: "
+    lines = [line.split(marker, 1)[1] for line in first.log.splitlines() if marker in line]
+    assert any(line.startswith("Progress after") and "politics articles kept" in line for line in lines), lines
+    summary = lines[lines.index(next(line for line in lines if line.startswith("Summary of this run"))) :]
     assert any(line.startswith("  sections: ") and " new, " in line for line in summary), summary
     assert "  articles: 6 exported, 2 skipped (not politics or out of range), 0 dropped (incomplete), 1 failed" in (
         " ".join(summary)
@@ -79,6 +80,7 @@ def test_a_crawl_ends_with_a_summary_and_logs_progress_while_it_runs(tmp_path: P
     assert str(tmp_path / "1" / "items.jsonl") in feed_line and "(6 records)" in feed_line
     assert any("corpus in the store: 6 articles exported in all" in line for line in summary)
     assert summary[-1] == "  health: ok"
-    assert "Dumping Scrapy stats" in first.log.split("summary of this run")[0], "the summary comes after the dump"
-    again = " ".join(line for line in second.log.splitlines() if "INFO: dwnews: " in line)
+    assert "Dumping Scrapy stats" in first.log.split("Summary of this run")[0], "the summary comes after the dump"
+    assert not [line for line in first.log.splitlines() if "dwnews: " in line], "dwnews: lines are errors only"
+    again = " ".join(line for line in second.log.splitlines() if marker in line)
     assert "articles: 0 exported" in again and "corpus in the store: 6 articles exported in all" in again
