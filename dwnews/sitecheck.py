@@ -28,6 +28,7 @@ from dwnews.pages.article import ArticlePage
 from dwnews.pages.feeds import FeedPage, SitemapPage
 from dwnews.pages.listing import ListingPage
 from dwnews.spiders.base import DwSpider, failure_reason
+from dwnews.text import is_kiswahili
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,8 @@ class SiteCheckSpider(DwSpider):
                 "category_id": record["category_id"],
                 "category": record["category"],
                 "language": record["language"],
+                # what the text itself is, by a language identifier (not what the page declares)
+                "body_kiswahili": is_kiswahili(" ".join(page.body.paragraphs[:3])) if page.body.paragraphs else None,
             }
         )
         yield from self._next_sample()
@@ -381,11 +384,13 @@ def checks(evidence: Evidence, language: str, politics_id: str, labels: tuple[st
         )
     )
     languages = sorted({str(s["language"]) for s in samples})
+    read_as = sum(1 for s in samples if s["body_kiswahili"])
     found.append(
         Check(
             f"the sample articles are in {language}",
-            bool(samples) and languages == [language],
-            f"languages of the samples (page lang, JSON-LD inLanguage, URL): {', '.join(languages) or 'none'}",
+            bool(samples) and languages == [language] and (language != "sw" or read_as == len(samples)),
+            f"declared (page lang, JSON-LD inLanguage, URL): {', '.join(languages) or 'none'}; "
+            f"bodies a language identifier reads as Kiswahili: {read_as} of {len(samples)}",
             ("DWNEWS_LANGUAGE",),
         )
     )

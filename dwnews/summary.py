@@ -1,10 +1,11 @@
 """What a person reads at the end of a crawl, and once a minute during a long one.
 
 Scrapy's stats dump has everything, in 80 lines of keys. :class:`CrawlSummary` says it in a few
-lines after it (logger ``dwnews.summary``, INFO; ``dwnews:`` lines stay the one-line errors): per discovery source the article links found, new and known; the
-articles exported, skipped and failed; the feeds written; the size of the corpus in the store; the
-health verdict. A long crawl logs its progress in the same terms every ``DWNEWS_PROGRESS_INTERVAL``
-seconds (60): articles kept so far, requests waiting, failures.
+lines after it (logger ``dwnews.summary``, INFO; ``dwnews:`` lines stay the one-line errors): per
+discovery source the article links found, new and known; the articles exported, skipped and
+failed; the feeds written; the size of the corpus in the store; the health verdict. A long crawl
+logs its progress in the same terms every ``DWNEWS_PROGRESS_INTERVAL`` seconds (60): articles kept
+so far, requests waiting, failures.
 """
 
 from __future__ import annotations
