@@ -83,7 +83,7 @@ def test_a_kiswahili_paragraph_is_never_judged_by_the_language_on_a_page_with_ma
         ("Kipindi: Maoni", "programme", ["Maoni"], []),
         ("Auteur : Kossivi Tiassou", "author", ["Kossivi Tiassou"], []),
         ("Edition : Fabien Nkot", "editor", ["Fabien Nkot"], []),
-        ("Autor: João Carlos", "author", ["João Carlos"], []),
+        ("Author: Julia Hitz (eg)", "author", ["Julia Hitz"], []),
     ],
 )
 def test_credit_lines_of_every_edition(line: str, role: str, names: list[str], agencies: list[str]) -> None:
