@@ -227,7 +227,7 @@ def looks_like_alt_text(raw: str, before_caption: bool = False) -> bool:
 def image_text_key(text: str) -> str:
     """How an image's alt text or caption is compared with a paragraph: case and whitespace aside
     (a caption and its credit are printed with or without a space between them)."""
-    return "".join(normalize_chars(text).casefold().split()).strip(".")
+    return "".join(unicodedata.normalize("NFC", text).casefold().split()).strip(".")
 
 
 # Each rule: (name, test on the paragraph (raw, and whitespace-collapsed), why it is not article text).
@@ -364,10 +364,10 @@ def clean_paragraphs(
     """
     kept: list[str] = []
     removed: list[str] = []
-    prepared = [(raw, normalize_chars(raw)) for raw in raw_paragraphs]
-    captions = [_PHOTO_LINE_RE.search(collapse_whitespace(normalized)) is not None for _, normalized in prepared]
-    for index, (_, normalized) in enumerate(prepared):
-        text = collapse_whitespace(normalized)  # once: every rule reads it
+    normalized_all = [normalize_chars(raw) for raw in raw_paragraphs]
+    texts = [collapse_whitespace(normalized) for normalized in normalized_all]  # once: every rule reads it
+    captions = [_PHOTO_LINE_RE.search(text) is not None for text in texts]
+    for index, (normalized, text) in enumerate(zip(normalized_all, texts, strict=True)):
         rule = next((name for name, test, _ in BOILERPLATE_RULES if test(normalized, text)), None)
         if rule is None and image_texts and image_text_key(text) in image_texts:
             rule = "image_text"
