@@ -30,6 +30,7 @@ PARTS = {
     "memory": "memory",
     "sitemap": "sitemap_memory",
     "conditional": "conditional",
+    "text": "text_quality",
 }
 
 
@@ -79,6 +80,7 @@ def main() -> int:
             *("--urls", "500" if args.smoke else "2000" if args.quick else "10000,50000"),
             *(["--stop-after", "20"] if args.smoke else []),
         ],
+        "text": ["text_quality.py"],
         "conditional": [
             "conditional_cost.py",
             *("--articles", "60" if args.smoke else "300" if args.quick else "2000"),

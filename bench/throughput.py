@@ -34,7 +34,6 @@ CATEGORIES = [
         "feed export (exporter, .part file, read-back)",
         ("feedexport.py", "scrapy/exporters.py", "dwnews/feeds.py", "dwnews/exporters.py"),
     ),
-    ("SQLite ledger (dwnews.ledger, dwnews.incremental)", ("dwnews/ledger.py", "dwnews/incremental.py")),
     (
         "stats counters (Scrapy 2.15 wraps every StatsCollector call in an inspect.Signature.bind check)",
         ("scrapy/statscollectors.py", "scrapy/utils/decorators.py"),
@@ -42,6 +41,9 @@ CATEGORIES = [
     ("cleaning (CleanTextPipeline, dwnews.text)", ("dwnews/pipelines/clean.py",)),
     ("article parsing (ArticlePage, lxml)", ("dwnews/pages/article.py",)),
     ("listing parsing (ListingPage)", ("dwnews/pages/listing.py",)),
+    # Not dwnews/incremental.py: that spider middleware wraps the spider's output, so its frames are
+    # under every page the spider parses and every spider callback (it would take all of them).
+    ("SQLite ledger (dwnews.ledger)", ("dwnews/ledger.py",)),
     ("other dwnews code (spider callbacks, other pipelines, items)", _DWNEWS_OTHER),
     ("logging", ("logging/__init__.py",)),
     ("start-up (imports, settings)", ("_find_and_load", "get_project_settings")),

@@ -67,6 +67,7 @@ def test_run_all_smoke(tmp_path: Path) -> None:
         "### Memory against known articles",
         "### Reading one article sitemap",
         "### What a scheduled run costs the site",
+        "### Text quality",
     ):
         assert heading in report
     throughput = json.loads((tmp_path / "throughput.json").read_text("utf-8"))
