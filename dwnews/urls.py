@@ -31,6 +31,7 @@ _MAX_SHORT_ID_CHARS = 9
 # segments, e.g. legacy "/en/top-stories/germany/s-1432").
 _PATH_RE = re.compile(r"^/(?P<lang>[a-z]{2,3}(?:-[a-z]{2,4})?)/(?:(?P<slug>.+)/)?(?P<kind>[a-z]+)-(?P<id>[0-9]+)/?$")
 _SHORT_ID_RE = re.compile(r"p\.dw\.com/p/([0-9A-Za-z]+)")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL: no request can carry them
 
 
 def valid_content_id(content_id: int) -> bool:
@@ -165,7 +166,7 @@ def usable_url(url: str) -> bool:
     ports: a request for any of these would fail, taking the rest of the page's links with it.
     False too with U+FFFD in it: a character was lost on the way (a NUL, an undecodable byte).
     """
-    if not url or "\ufffd" in url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+    if not url or "\ufffd" in url or _CONTROL_CHARS.search(url):
         return False
     try:
         parts = urlsplit(url)

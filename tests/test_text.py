@@ -48,6 +48,11 @@ def test_read_more_lines(line: str, expected: bool) -> None:
 
 def test_whitespace_and_names() -> None:
     assert collapse_whitespace("  Ng'wanza\u00a0na\u2009Mwanza \n kesho ") == "Ng'wanza na Mwanza kesho"
+    # every Unicode space DW's editor leaves behind is one space; zero-width characters are no
+    # space (normalize_chars removes them), so they never split a word
+    for space in "\u00a0\u2000\u2007\u200a\u202f\u205f\u3000\t\r\x0b\x0c\x1c":
+        assert collapse_whitespace(f" Dodoma{space}{space}Tanzania{space}") == "Dodoma Tanzania"
+    assert collapse_whitespace("Dodo\u200bma\u2060 Tanzania") == "Dodo\u200bma\u2060 Tanzania"
     assert split_names("Daniel Gakuba, Iddi Ssessanga") == ["Daniel Gakuba", "Iddi Ssessanga"]
     assert split_names("Saumu Mwasimba na Josephat Charo") == ["Saumu Mwasimba", "Josephat Charo"]
 

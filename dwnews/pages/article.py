@@ -475,6 +475,9 @@ class ArticlePage:
     # ----- raw sources -------------------------------------------------------------------
 
     def _first(self, xpath: str) -> Any | None:
+        """The first node ``xpath`` finds. Whole-page searches are written as
+        ``/descendant::x[test][1]`` where they can: libxml2 then stops at the first match, where
+        ``//x[test]`` tests every element of the page (the cost of a page is mostly such scans)."""
         found = self.tree.xpath(xpath)
         return found[0] if found else None
 
@@ -582,7 +585,7 @@ class ArticlePage:
     @cached_property
     def layout(self) -> str:
         """``current`` (2023-2026 React app), ``legacy`` (before mid-2023) or ``unknown``."""
-        if self.tree.xpath(f"//div[{_has_class(_LEGACY_TEXT)}]"):
+        if self._legacy_body is not None:
             return "legacy"
         if self.tree.xpath("//article//header//h1") or self._rich_text is not None:
             return "current"
@@ -590,11 +593,11 @@ class ArticlePage:
 
     @cached_property
     def _rich_text(self) -> Any | None:
-        return self._first(f'//div[@data-tracking-name="{_RICH_TEXT}"] | //div[{_has_class(_RICH_TEXT)}]')
+        return self._first(f'/descendant::div[@data-tracking-name="{_RICH_TEXT}" or {_has_class(_RICH_TEXT)}][1]')
 
     @cached_property
     def _legacy_body(self) -> Any | None:
-        return self._first(f"//div[{_has_class(_LEGACY_TEXT)}]")
+        return self._first(f"/descendant::div[{_has_class(_LEGACY_TEXT)}][1]")
 
     @cached_property
     def _legacy_meta(self) -> dict[str, Any]:
@@ -615,7 +618,7 @@ class ArticlePage:
         return text or None
 
     def _kicker_items(self) -> list[str]:
-        kicker = self._first('//article//*[@data-tracking-name="content-detail-kicker"]')
+        kicker = self._first('//article/descendant::*[@data-tracking-name="content-detail-kicker"][1]')
         if kicker is None:
             return []
         return dedupe([_text_of(span) for span in kicker.xpath("./span | ./a")])
@@ -644,7 +647,7 @@ class ArticlePage:
         A page's own canonical link is data: one that is no absolute http(s) URL is no canonical
         URL (``bad_url/canonical``). Where it points is judged by :attr:`on_site_canonical`.
         """
-        for found in (self._first('//link[@rel="canonical"]/@href'), self._meta("og:url")):
+        for found in (self._first('/descendant::link[@rel="canonical"][1]/@href'), self._meta("og:url")):
             link = str(found or "").strip()
             if link and urls.usable_url(link):
                 return urls.strip_tracking(link)
@@ -693,13 +696,13 @@ class ArticlePage:
     @cached_property
     def page_short_id(self) -> str | None:
         """The short id the page itself shows (copy button, state permalink, legacy Permalink)."""
-        sources = [
-            self.tree.xpath('string(//article//*[contains(@class, "copy-button-wrapper")])'),
-            self._json_text("page_short_id", self.state_article.get("permaLinkUrl")),
-            self._legacy_value("permalink") or "",
+        sources: list[Callable[[], str]] = [
+            lambda: self.tree.xpath('string(//article/descendant::*[contains(@class, "copy-button-wrapper")][1])'),
+            lambda: self._json_text("page_short_id", self.state_article.get("permaLinkUrl")),
+            lambda: self._legacy_value("permalink") or "",
         ]
-        for text in sources:
-            found = urls.short_id_from_text(text)
+        for source in sources:  # in order, no further than needed
+            found = urls.short_id_from_text(source())
             if found:
                 return found
         return None
@@ -905,7 +908,7 @@ class ArticlePage:
         return dedupe([name for name in names if name])
 
     def _dom_authors(self) -> list[str]:
-        details = self._first('//article//*[contains(@class, "author-details")]')
+        details = self._first('//article/descendant::*[contains(@class, "author-details")][1]')
         if details is None:
             return []
         nodes = details.xpath(f'.//a[contains(@class, "author-link")] | .//*[{_has_class("author")}]')
@@ -935,7 +938,7 @@ class ArticlePage:
 
     def _visible_date(self) -> str | None:
         """The date as readers see it ("14 Septemba 2023"); DW's ``<time>`` has no datetime."""
-        area = self._first('//*[contains(@class, "time-area")]')
+        area = self._first('/descendant::*[contains(@class, "time-area")][1]')
         if area is None:
             return None
         texts = [collapse_whitespace(t) for t in area.xpath(".//text()")]
@@ -948,7 +951,7 @@ class ArticlePage:
     @cached_property
     def images(self) -> list[Image]:
         images: list[Image] = []
-        lead = self._first(f"//article//figure[not(ancestor::*[{_has_class(_RICH_TEXT)}])]")
+        lead = self._first(f"//article/descendant::figure[not(ancestor::*[{_has_class(_RICH_TEXT)}])][1]")
         if lead is not None:
             image = self._figure_image(lead)
             if image:
