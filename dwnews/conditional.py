@@ -68,13 +68,21 @@ class PageStore:
         self.db.execute(_SCHEMA)
 
     def get(self, url: str) -> tuple[str | None, str | None, dict[str, list[str]], bytes] | None:
+        """The kept answer for ``url``, or None: also for a row that is not what :meth:`put` writes
+        (it was edited or damaged), which then costs its own page a full fetch and nothing else.
+        Raises sqlite3.Error when the file cannot be read at all."""
         row = self.db.execute("SELECT etag, last_modified, headers, body FROM pages WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
-        headers = json.loads(row[2])
-        if not isinstance(headers, dict):
+        etag, last_modified, headers_json, body = row
+        try:
+            headers = json.loads(headers_json) if isinstance(headers_json, str) else None
+        except (ValueError, RecursionError):  # not JSON, or nested past the decoder
+            headers = None
+        validators_ok = all(v is None or isinstance(v, str) for v in (etag, last_modified))
+        if not isinstance(headers, dict) or not isinstance(body, bytes) or not validators_ok:
             return None
-        return row[0], row[1], headers, bytes(row[3])
+        return etag, last_modified, headers, body
 
     def put(
         self, url: str, etag: str | None, last_modified: str | None, headers: dict[str, list[str]], body: bytes
@@ -207,7 +215,13 @@ class ConditionalRequestMiddleware:
         page = request.meta.get("dwnews_page") or "robots"
         self.inc(f"not_modified/{page}")
         self.inc("bytes_saved", len(body))
-        kept_headers = Headers({name: values for name, values in headers.items() if isinstance(values, list)})
+        kept_headers = Headers(
+            {
+                name: values
+                for name, values in headers.items()
+                if isinstance(values, list) and all(isinstance(value, str) for value in values)
+            }
+        )
         cls = responsetypes.from_args(headers=kept_headers, url=request.url, body=body)
         return cls(
             url=request.url, status=200, headers=kept_headers, body=body, request=request, flags=["not_modified"]

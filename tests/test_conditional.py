@@ -106,3 +106,40 @@ def test_only_pages_with_validators_are_kept_and_articles_never(tmp_path: Path) 
     retried = Request(listing.url, meta={"dwnews_page": "listing"})
     middleware.process_request(retried)
     assert middleware.process_response(retried, _response(listing.url, 503)).status == 503
+
+
+def test_a_corrupt_store_turns_conditional_requests_off_and_loses_nothing(tmp_path: Path) -> None:
+    crawler, _, _ = make_crawler(tmp_path)
+    (tmp_path / "state").mkdir(exist_ok=True)
+    (tmp_path / "state" / DB_NAME).write_bytes(b"this is not a database\n" * 100)  # a damaged file
+    middleware = ConditionalRequestMiddleware.from_crawler(crawler)
+    url = f"{BASE}/sw/news-sitemap.xml"
+    request = Request(url, meta={"dwnews_page": "source"})
+    assert middleware.process_request(request) is None
+    assert b"If-None-Match" not in request.headers, "nothing is asked conditionally from a store that cannot be read"
+    answer = _response(url, 200, b"<urlset/>", ETag='"v1"')
+    assert middleware.process_response(request, answer) is answer, "the page goes to the spider as it came"
+    assert stat(crawler, "dwnews/conditional/store_error") == 1, "counted once, not per page"
+    assert middleware.broken
+
+
+def test_a_damaged_row_costs_its_own_page_a_full_fetch_and_nothing_else(tmp_path: Path) -> None:
+    crawler, _, _ = make_crawler(tmp_path)
+    middleware = ConditionalRequestMiddleware.from_crawler(crawler)
+    urls = [f"{BASE}/sw/news-sitemap.xml", f"{BASE}/sw/idhaa-ya-kiswahili/s-11588"]
+    for url in urls:
+        middleware.process_response(
+            Request(url, meta={"dwnews_page": "source"}), _response(url, 200, b"<x/>", ETag='"1"')
+        )
+    damaged = PageStore(tmp_path / "state" / DB_NAME)
+    damaged.db.execute("UPDATE pages SET headers = '{\"a\": [' WHERE url = ?", (urls[0],))  # cut short
+    damaged.close()
+
+    first, second = (Request(url, meta={"dwnews_page": "source"}) for url in urls)
+    middleware.process_request(first)
+    middleware.process_request(second)
+    assert b"If-None-Match" not in first.headers, "the damaged row is no page: fetched in full"
+    assert second.headers[b"If-None-Match"] == b'"1"', "its neighbour is still asked conditionally"
+    stored = middleware.process_response(second, _response(urls[1], 304))
+    assert isinstance(stored, Response) and stored.status == 200 and stored.body == b"<x/>"
+    assert not middleware.broken and stat(crawler, "dwnews/conditional/store_error") == 0
