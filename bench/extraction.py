@@ -300,7 +300,7 @@ def main() -> int:
         per_page_ratio["fundus"] = [timing["dwnews"][i]["ms"] / timing["fundus"][i]["ms"] for i in ids]
         goals.append(
             [
-                "Faster than fundus's DW parser",
+                "Faster than fundus's DW parser on every page",
                 f"{ours['median_ms']:.2f} vs {summary['fundus']['median_ms']:.2f} ms median "
                 f"(x{ratio:.2f}; faster on {faster}/{len(ids)} pages; page object alone "
                 f"{ours_page['median_ms']:.2f} ms)",
@@ -308,25 +308,18 @@ def main() -> int:
             ]
         )
     if "trafilatura" in summary:
+        # issue 13's goal: 5x on the median page (the earlier 10x-per-page goal and "within 3x of a
+        # bare lxml parse" are dropped: a polite crawl is bound by the network, not by extraction)
         speedup = [timing["trafilatura"][i]["ms"] / timing["dwnews"][i]["ms"] for i in ids]
+        median_speedup = summary["trafilatura"]["median_ms"] / ours["median_ms"]
         goals.append(
             [
-                ">= 10x faster than trafilatura per page",
-                f"x{min(speedup):.1f} (worst page) to x{max(speedup):.1f}; median "
-                f"{summary['trafilatura']['median_ms'] / ours['median_ms']:.1f}x",
-                verdict(min(speedup) >= 10),
+                ">= 5x faster than trafilatura on the median page",
+                f"{summary['trafilatura']['median_ms']:.1f} vs {ours['median_ms']:.2f} ms: x{median_speedup:.1f} "
+                f"(per page x{min(speedup):.1f} to x{max(speedup):.1f})",
+                verdict(median_speedup >= 5),
             ]
         )
-    lxml_ratio = [timing["dwnews"][i]["ms"] / timing["dwnews"][i]["lxml_ms"] for i in ids]
-    page_ratio = [timing["dwnews-page"][i]["ms"] / timing["dwnews-page"][i]["lxml_ms"] for i in ids]
-    goals.append(
-        [
-            "Within 3x of a bare lxml.html parse of the same page",
-            f"x{statistics.median(lxml_ratio):.1f} median, x{max(lxml_ratio):.1f} worst "
-            f"(page object alone: x{statistics.median(page_ratio):.1f} median, x{max(page_ratio):.1f} worst)",
-            verdict(max(lxml_ratio) <= 3),
-        ]
-    )
 
     profile_rows = profile_page_object(pages, args.profile_rounds) if args.profile_rounds else []
     by_self = sorted(profile_rows, key=lambda r: -r["self_share"])[:12]
