@@ -11,6 +11,7 @@ raises :class:`ValueError`; the scheduler counts the entry, logs it and goes on.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
 
@@ -35,7 +36,10 @@ def _plain(value: Any) -> Any:
 def _restored(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_BYTES}:
-            return base64.b64decode(str(value[_BYTES]), validate=True)
+            try:
+                return base64.b64decode(str(value[_BYTES]), validate=True)
+            except binascii.Error:
+                raise ValueError("bytes in the entry that are not base64") from None
         return {k: _restored(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_restored(v) for v in value]

@@ -42,7 +42,7 @@ def test_a_request_of_ours_goes_round_as_json(tmp_path: Path) -> None:
         (b'{"url": "http://x/a", "callback": "close"}', "not one of our spiders"),
         (b'{"url": "file:///etc/passwd"}', r"no http\(s\) url"),
         (b"[1, 2]", "JSON object"),
-        (b'{"url": "http://x/a", "body": {"__bytes__": "!!"}}', ""),
+        (b'{"url": "http://x/a", "body": {"__bytes__": "!!"}}', "not base64"),
     ],
     ids=["pickle", "foreign-class", "foreign-callback", "file-url", "not-an-object", "bad-base64"],
 )
