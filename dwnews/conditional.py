@@ -82,7 +82,13 @@ class PageStore:
         validators_ok = all(v is None or isinstance(v, str) for v in (etag, last_modified))
         if not isinstance(headers, dict) or not isinstance(body, bytes) or not validators_ok:
             return None
-        return etag, last_modified, headers, body
+        # a header whose values are not a list of strings is dropped, the rest of the page kept
+        kept = {
+            name: values
+            for name, values in headers.items()
+            if isinstance(values, list) and all(isinstance(value, str) for value in values)
+        }
+        return etag, last_modified, kept, body
 
     def put(
         self, url: str, etag: str | None, last_modified: str | None, headers: dict[str, list[str]], body: bytes
@@ -215,13 +221,7 @@ class ConditionalRequestMiddleware:
         page = request.meta.get("dwnews_page") or "robots"
         self.inc(f"not_modified/{page}")
         self.inc("bytes_saved", len(body))
-        kept_headers = Headers(
-            {
-                name: values
-                for name, values in headers.items()
-                if isinstance(values, list) and all(isinstance(value, str) for value in values)
-            }
-        )
+        kept_headers = Headers(headers)
         cls = responsetypes.from_args(headers=kept_headers, url=request.url, body=body)
         return cls(
             url=request.url, status=200, headers=kept_headers, body=body, request=request, flags=["not_modified"]
