@@ -66,11 +66,12 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+
+    def listening() -> bool:
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, timeout=60, what=f"redis-server listening on 127.0.0.1:{port}")
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dwnews.mirror import PROJECT_ROOT, MirrorServer
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 from tests.test_crawl import POLITICS
 
 
@@ -41,15 +41,17 @@ def scrapyd(tmp_path: Path) -> Any:
     )
     process = subprocess.Popen(["scrapyd"], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 120  # a loaded CI machine starts it slowly; polled, not slept
+    while True:
         try:
             if api(base, "daemonstatus.json")["status"] == "ok":
                 break
         except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"scrapyd did not start: {process.communicate()[1][-2000:]}")
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"scrapyd did not start: {process.communicate()[1][-2000:]}")
+        time.sleep(0.2)
     try:
         yield base, home
     finally:
@@ -86,13 +88,11 @@ def test_politics_through_scrapyd(scrapyd: Any, mirror: MirrorServer, tmp_path: 
     )
     assert job["status"] == "ok", job
     job_id = job["jobid"]
-    for _ in range(600):
-        finished = api(base, "listjobs.json?project=dwnews")["finished"]
-        if any(j["id"] == job_id for j in finished):
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the scrapyd job did not finish")
+    wait_until(
+        lambda: any(j["id"] == job_id for j in api(base, "listjobs.json?project=dwnews")["finished"]),
+        timeout=300,
+        what="finished scrapyd job",
+    )
 
     items_file = home / "items" / "dwnews" / "politics" / f"{job_id}.jl"
     items = [json.loads(line) for line in items_file.read_text("utf-8").splitlines()]
