@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from dwnews.urls import content_id_to_short_id, short_id_to_content_id
+from dwnews.core.ids import content_id_to_short_id, short_id_to_content_id
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = PROJECT_ROOT / "tests" / "site"

@@ -1,25 +1,23 @@
-"""Shared test fixtures: the loopback mirror of dw.com and a real `scrapy crawl` runner."""
+"""Shared fixtures: the loopback mirror of dw.com, a real Redis and a real Splash (helpers: tests/helpers.py).
+
+End-to-end tests (real `scrapy crawl` subprocesses, services, signals) carry the `e2e` marker in
+their module (`pytestmark`): `python3 -m pytest -m "not e2e"` runs the fast part alone. Tests that
+need the live www.dw.com carry `live` and are skipped unless asked for (`-m live`).
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dwnews.mirror import DEFAULT_SITE, PROJECT_ROOT, MirrorServer, crawl_command, free_port
-
-SITE = DEFAULT_SITE
-REFERENCE_PAGES = Path(__file__).parent / "fixtures" / "dw-reference" / "pages"
-
+from dwnews.mirror import PROJECT_ROOT, MirrorServer, free_port
+from tests.helpers import SITE, wait_until
 
 SPLASH_SCRIPTS = PROJECT_ROOT / "scripts" / "splash"
 
@@ -86,85 +84,9 @@ def mirror() -> Iterator[MirrorServer]:
         yield server
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 120, what: str = "progress") -> None:
-    """Wait for progress (a file, a request the mirror saw), polling; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout} s")
-        time.sleep(0.02)
-
-
-@dataclass
-class CrawlResult:
-    returncode: int
-    items: list[dict[str, Any]]
-    stats: dict[str, Any]
-    log: str
-
-    def stat(self, key: str) -> int:
-        return int(self.stats.get(key, 0))
-
-
-def crawl_args(base_url: str, spider: str, run_dir: Path, *args: str, state_dir: Path | None = None) -> list[str]:
-    """The `scrapy crawl` command of one test run: feed, stats file and state under ``run_dir``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return crawl_command(
-        base_url,
-        spider,
-        [
-            "-O",
-            str(run_dir / "items.jsonl"),
-            "-s",
-            f"DWNEWS_STATS_FILE={run_dir / 'stats.json'}",
-            "-s",
-            f"DWNEWS_STATE_DIR={state_dir or run_dir / 'state'}",
-            *args,
-        ],
-    )
-
-
-def read_result(run_dir: Path, returncode: int, log: str) -> CrawlResult:
-    feed, stats_file = run_dir / "items.jsonl", run_dir / "stats.json"
-    items = [json.loads(line) for line in feed.read_text("utf-8").splitlines()] if feed.exists() else []
-    stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
-    return CrawlResult(returncode, items, stats, log)
-
-
-def run_crawl(
-    base_url: str, spider: str, run_dir: Path, *args: str, state_dir: Path | None = None, timeout: float = 120
-) -> CrawlResult:
-    """Run the real `scrapy crawl` in a subprocess against ``base_url``; read its feed and stats."""
-    command = crawl_args(base_url, spider, run_dir, *args, state_dir=state_dir)
-    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
-    return read_result(run_dir, done.returncode, done.stderr)
-
-
-# Modules whose tests run `scrapy crawl` (or scrapyd, Splash, Redis) in subprocesses.
-_E2E_MODULES = {
-    "test_conditional",
-    "test_crawl",
-    "test_network_edge",
-    "test_distributed",
-    "test_messages",
-    "test_incremental",
-    "test_reliability",
-    "test_rendering",
-    "test_resume",
-    "test_scrapyd",
-    "test_site_check",
-    "test_sources",
-    "test_storage_faults",
-}
-_E2E_FIXTURES = {"mirror", "redis_url", "splash"}
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the end-to-end tests `e2e`: `python3 -m pytest -m "not e2e"` runs the fast part alone."""
+    """Skip the live tests unless `-m live` asks for them."""
     wanted = str(config.getoption("markexpr", "") or "")
     for item in items:
         if "live" in item.keywords and "live" not in wanted:
             item.add_marker(pytest.mark.skip(reason="needs the real www.dw.com: run with -m live"))
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in _E2E_MODULES or _E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.e2e)

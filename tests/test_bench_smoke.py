@@ -46,6 +46,7 @@ def test_bench_script_imports(name: str, bench_on_path: None) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.e2e
 def test_run_all_smoke(tmp_path: Path) -> None:
     """``bench/run_all.py --smoke``: every part (crawls of a 100-article mirror, a 500-URL sitemap) and the report."""
     env = {**os.environ, "DWNEWS_BENCH_OUT": str(tmp_path), "DWNEWS_BENCH_COMMIT": "smoke test"}
@@ -84,6 +85,7 @@ def test_run_all_smoke(tmp_path: Path) -> None:
     assert quiet["page_requests"] == quiet["page_304"] > 0 and quiet["page_bytes"] == 0
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("peer", sorted(PEERS))
 def test_peer_extractor_runs(peer: str, tmp_path: Path, bench_on_path: None) -> None:
     """A peer extractor runs on the fixtures: in its bench/.venvs environment, or in this one if installed here."""

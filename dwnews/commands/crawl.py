@@ -1,55 +1,34 @@
 """``scrapy crawl`` whose exit status tells the truth.
 
-Exit status: 0 the crawl ran and was healthy; 1 Scrapy could not start the crawl; 2 a bad spider
-argument or setting (see dwnews.spiders.base), or another run is writing the same feed; 4 a
-storage fault (state dir unusable, database corrupt, feed not writable, disk full, bad feed URI);
-``DWNEWS_HEALTH_EXIT_CODE`` (3) the crawl ran but failed a health check (dwnews.health). Each is
-said in one ``dwnews:`` line. Everything else is Scrapy's own ``crawl`` command.
+Before Scrapy starts (and its banner), the spider's arguments, every ``DWNEWS_*`` setting and,
+in distributed mode, whether Redis answers are checked: a bad one is one ``dwnews:`` line and exit
+status 2. After the crawl, the exit status is the verdict of :mod:`dwnews.crawl.health`: 0 the
+crawl ran and was healthy; 1 Scrapy could not start the crawl; 2 a refused run (another run writes
+the same feed, Splash does not answer); 4 a storage fault (state dir unusable, database corrupt,
+feed not writable, disk full, bad feed URI); ``DWNEWS_HEALTH_EXIT_CODE`` (3) the crawl ran but
+failed a health check. Everything else is Scrapy's own ``crawl`` command.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-from typing import Any
+import sys
 
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
 
-from dwnews.health import REFUSED_STAT, STORAGE_FAULT_STAT, UNHEALTHY_STAT
-from dwnews.urls import redact
-
-EXIT_REFUSED = 2
-EXIT_STORAGE_FAULT = 4
-
-
-def redact_logs() -> None:
-    """Every log record is made with the passwords of URLs in it redacted.
-
-    Scrapy logs the overridden settings (``-s DWNEWS_REDIS_URL=redis://:password@...``) and
-    errors with URLs in them, and cron mails the log. A record factory sees every record, whichever
-    logger and handler writes it (Scrapy replaces its root handler as a crawl starts).
-    """
-    make = logging.getLogRecordFactory()
-    if getattr(make, "dwnews_redacts", False):
-        return
-
-    def redacting(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return record
-        if "@" in message:
-            redacted = redact(message)
-            if redacted != message:
-                record.msg, record.args = redacted, None
-        return record
-
-    redacting.dwnews_redacts = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(redacting)
-
+from dwnews.core.config import Config
+from dwnews.core.outcome import ExitStatus, SettingError
+from dwnews.core.urls import redact
+from dwnews.crawl.health import exit_status
+from dwnews.spiders.article import ArticleSpider
+from dwnews.spiders.base import DwSpider
+from dwnews.spiders.politics import PoliticsSpider
+from dwnews.store.redis import ping
 
 _EXAMPLES = """examples:
   scrapy crawl politics                                  every source; new articles to feeds/politics-<time>.jsonl
@@ -67,9 +46,6 @@ exit status: 0 ok, 1 Scrapy could not start, 2 bad argument or setting, 3 unheal
 
 def spider_help() -> str:
     """The dwnews spiders, their arguments (``-a NAME=VALUE``) and examples, for ``scrapy crawl -h``."""
-    from dwnews.spiders.article import ArticleSpider
-    from dwnews.spiders.politics import PoliticsSpider
-
     lines = ["spiders and their arguments (-a NAME=VALUE):"]
     for spider in (PoliticsSpider, ArticleSpider):
         summary = (spider.__doc__ or "").strip().splitlines()[0]
@@ -77,6 +53,40 @@ def spider_help() -> str:
         for name, meaning in spider.arguments.items():
             lines.append(f"    -a {name}=...  {meaning}")
     return "\n".join(lines) + "\n\n" + _EXAMPLES
+
+
+def refuse(what: str, error: Exception) -> None:
+    """One ``dwnews:`` line and exit status 2, before Scrapy's banner (a command-line usage error)."""
+    sys.stderr.write(f"dwnews: {what}: {error}\n" if what else f"dwnews: {error}\n")
+    sys.stderr.flush()
+    raise SystemExit(int(ExitStatus.USAGE))
+
+
+def check_before_start(settings: Settings, name: str, arguments: dict[str, str]) -> None:
+    """Spider arguments, ``DWNEWS_*`` settings and Redis checked before Scrapy starts; a bad one ends
+    the command with one line and exit 2 (the spider's own checks run again, without output, when
+    Scrapy builds it)."""
+    try:
+        spidercls = get_spider_loader(settings).load(name)
+    except KeyError:
+        return  # Scrapy's own "Spider not found" follows
+    if not issubclass(spidercls, DwSpider):
+        return
+    try:
+        config = Config.read(settings)
+        spidercls.from_crawler(Crawler(spidercls, settings), **arguments)
+    except SettingError as error:
+        refuse(spidercls.name, error)
+    redis_url = config["DWNEWS_REDIS_URL"]
+    problem = ping(redis_url) if redis_url else None
+    if problem:
+        refuse(
+            spidercls.name,
+            SettingError(
+                f"DWNEWS_REDIS_URL={redact(redis_url)}: Redis does not answer ({problem}); start it "
+                "(redis-server) or leave DWNEWS_REDIS_URL unset for a single process"
+            ),
+        )
 
 
 class _KeepLayoutFormatter(ScrapyHelpFormatter):
@@ -95,38 +105,17 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if len(args) == 1:
-            self.check_before_start(args[0], opts.spargs)
-
-    def check_before_start(self, name: str, spargs: dict[str, str]) -> None:
-        """Spider arguments and ``DWNEWS_*`` settings checked before Scrapy's start-up banner: a bad
-        one prints one ``dwnews:`` line and exits 2 (dwnews.spiders.base.fail_at_start), first."""
-        from scrapy.crawler import Crawler
-        from scrapy.spiderloader import get_spider_loader
-
-        from dwnews.spiders.base import DwSpider
-
-        assert self.settings is not None
-        try:
-            spidercls = get_spider_loader(self.settings).load(name)
-        except KeyError:
-            return  # Scrapy's own "Spider not found" follows
-        if issubclass(spidercls, DwSpider):
-            spidercls.from_crawler(Crawler(spidercls, self.settings), **spargs)
+            assert self.settings is not None
+            check_before_start(self.settings, args[0], opts.spargs)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        redact_logs()
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl politics|article")
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        stats = crawler.stats
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-        elif stats is not None and stats.get_value(REFUSED_STAT):
-            self.exitcode = EXIT_REFUSED
-        elif stats is not None and stats.get_value(STORAGE_FAULT_STAT):
-            self.exitcode = EXIT_STORAGE_FAULT
-        elif stats is not None and stats.get_value(UNHEALTHY_STAT):
-            self.exitcode = crawler.settings.getint("DWNEWS_HEALTH_EXIT_CODE")
+            self.exitcode = int(ExitStatus.SCRAPY)
+        elif crawler.stats is not None:
+            self.exitcode = exit_status(crawler.stats.get_stats(), Config.read(crawler.settings))

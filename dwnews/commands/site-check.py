@@ -1,4 +1,4 @@
-"""``scrapy site-check``: the assumptions about DW's Kiswahili site, checked against it (see dwnews.sitecheck).
+"""``scrapy site-check``: the assumptions about DW's Kiswahili site, checked against it (see dwnews.commands.checks).
 
 Exit status: 0 all hold, 3 any fails (or the site cannot be reached), 2 a bad setting.
 """
@@ -11,9 +11,11 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from dwnews.commands.crawl import redact_logs
-
-EXIT_FAILED = 3
+from dwnews.commands.checks import SiteCheckSpider, report
+from dwnews.commands.crawl import refuse
+from dwnews.core import stats
+from dwnews.core.config import Config
+from dwnews.core.outcome import ExitStatus, SettingError
 
 
 class Command(ScrapyCommand):
@@ -24,6 +26,10 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if not opts.loglevel:  # the report is the output; Scrapy's INFO lines would bury it
             self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+        try:
+            Config.read(self.settings)  # a bad setting: one line, exit 2, before Scrapy starts
+        except SettingError as error:
+            refuse("site-check", error)
 
     def syntax(self) -> str:
         return "[-s DWNEWS_BASE_URL=https://www.dw.com]"
@@ -32,10 +38,6 @@ class Command(ScrapyCommand):
         return "Check every assumption about DW's Kiswahili site against it (a dozen polite requests)"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from dwnews.reachability import UNREACHABLE_STAT
-        from dwnews.sitecheck import SiteCheckSpider, report
-
-        redact_logs()
         if args:
             raise UsageError("site-check takes no arguments; point it elsewhere with -s DWNEWS_BASE_URL=...")
         assert self.crawler_process is not None
@@ -44,17 +46,15 @@ class Command(ScrapyCommand):
         self.crawler_process.start()
         spider = crawler.spider
         if self.crawler_process.bootstrap_failed or not isinstance(spider, SiteCheckSpider):
-            self.exitcode = 1
+            self.exitcode = int(ExitStatus.SCRAPY)
             return
-        unreachable = crawler.stats.get_value(UNREACHABLE_STAT) if crawler.stats is not None else None
+        unreachable = crawler.stats.get_value(stats.UNREACHABLE.key) if crawler.stats is not None else None
         if unreachable:  # robots.txt's middleware may be the first to find out
             spider.evidence.unreachable = str(unreachable)
-        lines, ok = report(
-            spider.evidence, spider.base_url, spider.language, spider.politics_id, spider.politics_labels
-        )
+        lines, ok = report(spider.evidence, spider.site.base_url, spider.site.language, spider.politics)
         requests = crawler.stats.get_value("downloader/request_count", 0) if crawler.stats is not None else 0
-        print(f"dwnews site-check of {spider.base_url} ({requests} requests)")
+        print(f"dwnews site-check of {spider.site.base_url} ({requests} requests)")
         for line in lines:
             print(line)
         sys.stdout.flush()
-        self.exitcode = 0 if ok else EXIT_FAILED
+        self.exitcode = int(ExitStatus.OK if ok else ExitStatus.UNHEALTHY)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from dwnews import urls
-from dwnews.dates import iso_utc
+from dwnews.core import ids, urls
+from dwnews.core.dates import iso_utc
 
 # Characters XML 1.0 forbids, as raw bytes or character references. libxml2's recovering parser
 # drops a raw one silently ("a-123<NUL>456" would read as the wrong id a-123456) and gives text it
@@ -261,7 +261,7 @@ class FeedPage(_StreamedPage):
             url=link,
             published=iso_utc(_child_text(node, "date", "published") or _rfc822(_child_text(node, "pubDate"))),
             modified=iso_utc(_child_text(node, "updated")),
-            content_id=urls.content_id_from_text(_child_text(node, "contentID")),
+            content_id=ids.content_id_from_text(_child_text(node, "contentID")),
             subject=_child_text(node, "subject", "category"),
         )
 

@@ -9,8 +9,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml.etree import ParserError
 
-from dwnews import urls
-from dwnews.pages.article import parse_html
+from dwnews.core import urls
+from dwnews.pages.html import parse_html
 
 
 @dataclass

@@ -11,8 +11,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from dwnews.items import FIELD_NAMES, Article, exported
-from dwnews.text import clean_record
+from dwnews.core import stats
+from dwnews.core.record import FIELD_NAMES, Article, exported
+from dwnews.core.text import clean_record
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,11 @@ class CleanTextPipeline:
         parts = item.parts if isinstance(item, Article) else None
         cleaned, removed = clean_record(exported(item), parts=parts)
         for rule in removed:
-            self.stats.inc_value(f"dwnews/clean/removed/{rule}")
+            self.stats.inc_value(stats.CLEAN_REMOVED(rule=rule))
         if not adapter.get("body"):
             return item  # no body at all: RequiredFieldsPipeline drops it as missing_body
         if not cleaned["body"]:
-            self.stats.inc_value("dwnews/dropped/empty_body")
+            self.stats.inc_value(stats.DROPPED(reason="empty_body"))
             logger.warning("Dropped %s: body empty after cleaning", adapter.get("url"))
             raise DropItem(f"empty body after cleaning: {adapter.get('url')}")
         if isinstance(item, Article):

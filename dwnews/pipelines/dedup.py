@@ -9,6 +9,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from dwnews.core import stats
+
 
 class RunDedupPipeline:
     """Drops a second record with a short id already exported in this run.
@@ -30,7 +32,7 @@ class RunDedupPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         short_id = str(ItemAdapter(item).get("short_id"))
         if short_id in self.seen:
-            self.stats.inc_value("dwnews/dropped/duplicate")
+            self.stats.inc_value(stats.DROPPED(reason="duplicate"))
             raise DropItem(f"duplicate short id {short_id}")
         self.seen.add(short_id)
         return item

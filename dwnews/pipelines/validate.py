@@ -10,7 +10,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from dwnews.items import CORE_FIELDS
+from dwnews.core import stats
+from dwnews.core.record import CORE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class RequiredFieldsPipeline:
         adapter = ItemAdapter(item)
         missing = [name for name in self.required if not adapter.get(name)]
         if missing:
-            self.stats.inc_value(f"dwnews/dropped/missing_{missing[0]}")
+            self.stats.inc_value(stats.DROPPED(reason=f"missing_{missing[0]}"))
             logger.warning("Dropped %s: missing %s", adapter.get("url"), ", ".join(missing))
             raise DropItem(f"missing {', '.join(missing)}: {adapter.get('url')}")
         return item

@@ -8,12 +8,11 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 
-from dwnews import urls
-from dwnews.items import Article
-from dwnews.spiders.base import ArgumentError, DwSpider
-
-# Hosts that serve the same DW pages as www.dw.com; their URLs are fetched from DWNEWS_BASE_URL.
-DW_HOSTS = urls.DW_PAGE_HOSTS
+from dwnews.core import ids, urls
+from dwnews.core.keys import Skip
+from dwnews.core.outcome import SettingError
+from dwnews.core.record import Article
+from dwnews.spiders.base import DwSpider
 
 
 class ArticleSpider(DwSpider):
@@ -31,11 +30,9 @@ class ArticleSpider(DwSpider):
 
     def check_arguments(self) -> None:
         if not self.url:
-            raise ArgumentError(
-                "url: required; give one or more DW article URLs /<lang>/<slug>/a-<id>, comma-separated"
-            )
+            raise SettingError("url: required; give one or more DW article URLs /<lang>/<slug>/a-<id>, comma-separated")
         self.targets: list[tuple[int, str]] = []
-        base_host = urlsplit(self.base_url).netloc.lower()
+        base_host = urlsplit(self.site.base_url).netloc.lower()
         for raw in str(self.url).split(","):
             raw = raw.strip()
             if not raw:
@@ -46,22 +43,23 @@ class ArticleSpider(DwSpider):
                 # where p.dw.com redirects (an article URL of the same id is the same article)
                 short_id = parts.path.removeprefix("/p/")
                 try:
-                    short_content_id = urls.short_id_to_content_id(short_id)
+                    short_content_id = ids.short_id_to_content_id(short_id)
                 except ValueError:
-                    raise ArgumentError(
+                    raise SettingError(
                         f"url={raw!r}: not a DW short link; expected https://p.dw.com/p/<id>, e.g. "
                         "https://p.dw.com/p/4WK2B"
                     ) from None
-                self.targets.append((short_content_id, urls.rebase(urls.short_url(short_id), self.base_url)))
+                self.targets.append((short_content_id, self.site.rebased(ids.short_url(short_id))))
                 continue
             content_id = urls.article_id(raw)
-            host_ok = not parts.netloc or parts.netloc.lower() in DW_HOSTS | {base_host}
+            # hosts that serve the same DW pages as www.dw.com: fetched from DWNEWS_BASE_URL
+            host_ok = not parts.netloc or parts.netloc.lower() in urls.DW_PAGE_HOSTS | {base_host}
             if content_id is None or not host_ok:
-                raise ArgumentError(
+                raise SettingError(
                     f"url={raw!r}: expected a DW article URL such as https://www.dw.com/sw/<slug>/a-66808855"
                 )
             # The path identifies the page; the host is the configured site (dw.com or a mirror).
-            self.targets.append((content_id, self.site_url(urls.strip_tracking(parts.path))))
+            self.targets.append((content_id, self.site.url(urls.strip_tracking(parts.path))))
 
     def initial_requests(self) -> Iterable[Request]:
         seen: set[int] = set()
@@ -70,9 +68,10 @@ class ArticleSpider(DwSpider):
                 seen.add(content_id)
                 yield self.article_request(url, content_id)
 
-    def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article]:
+    def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Article | Skip]:
         page = self.read_article(response)
-        if page is None:
+        if isinstance(page, Skip):
+            yield page
             return
         item = self.build_item(page)
         if item is not None:

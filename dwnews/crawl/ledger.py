@@ -1,0 +1,241 @@
+"""The crawl's ledger: one keeper per crawl, and the one accessor every component reaches it by.
+
+:class:`LedgerKeeper` (an extension) opens the crawl's ledger when the spider opens (no I/O while
+the crawler is built), ends the run when the engine stops, and turns a storage fault into a stop
+request (one ``dwnews:`` line and exit status 4, said by :mod:`dwnews.crawl.health`). It also
+applies what the crawl reports about articles that leave the crawl without a record: an item
+dropped by a pipeline is released, an article that failed for good is released and its failure
+recorded for a later run.
+
+Components reach it with :func:`ledger_keeper` and meet each other through the signals of
+:mod:`dwnews.core.keys`, never by importing one another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+
+from dwnews.core import keys, stats
+from dwnews.core.config import Config
+from dwnews.core.ids import content_id_to_short_id
+from dwnews.core.keys import Meta, PageType
+from dwnews.core.outcome import Outcome, StorageError
+from dwnews.store.ledger import Answer, Claim, Ledger
+from dwnews.store.redis import RedisLedger
+from dwnews.store.sqlite import SqliteLedger
+
+logger = logging.getLogger(__name__)
+
+#: failure reasons that say nothing against the article (robots.txt forbids it): not recorded as failures
+_NOT_FAILURES = frozenset({"robots_txt"})
+
+
+def open_ledger(config: Config, spider_name: str) -> Ledger | None:
+    """The crawl's ledger: Redis (always on there: it is what keeps workers from exporting twice),
+    SQLite, or none (incremental crawling off)."""
+    if config["DWNEWS_REDIS_URL"]:
+        return RedisLedger(
+            config["DWNEWS_REDIS_URL"],
+            redis_crawl_key(config, spider_name),
+            revisions=config["DWNEWS_REVISIONS"],
+            worker_timeout=config["DWNEWS_REDIS_WORKER_TIMEOUT"],
+            max_failures=config["DWNEWS_MAX_FAILURES"],
+        )
+    if config["DWNEWS_INCREMENTAL"]:
+        return SqliteLedger(
+            Path(config["DWNEWS_STATE_DIR"]),
+            spider=spider_name,
+            revisions=config["DWNEWS_REVISIONS"],
+            max_failures=config["DWNEWS_MAX_FAILURES"],
+        )
+    return None
+
+
+def redis_crawl_key(config: Config, spider_name: str) -> str:
+    """The prefix of a shared crawl's Redis keys: ``dwnews:<DWNEWS_REDIS_CRAWL or the spider's name>``."""
+    return f"dwnews:{config['DWNEWS_REDIS_CRAWL'] or spider_name}"
+
+
+def ledger_keeper(crawler: Crawler) -> LedgerKeeper:
+    """The crawl's ledger keeper (the add-on always enables it)."""
+    keeper = crawler.get_extension(LedgerKeeper)
+    if keeper is None:
+        raise RuntimeError("dwnews.crawl.ledger.LedgerKeeper is not among the EXTENSIONS (the dwnews add-on adds it)")
+    return keeper
+
+
+class LedgerKeeper:
+    """Owns the crawl's ledger; see the module docstring."""
+
+    def __init__(self, crawler: Crawler, config: Config) -> None:
+        self.crawler = crawler
+        self.config = config
+        self._ledger: Ledger | None = None
+        self._opened = False
+        self._unusable: StorageError | None = None  # why it could not be opened (said once)
+        #: the crawl was asked to stop (a storage fault, a refusal): nothing more is requested or exported
+        self.stopped = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LedgerKeeper:
+        keeper = cls(crawler, Config.read(crawler.settings))
+        crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(keeper.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(keeper.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(keeper.request_failed, signal=keys.request_failed_for_good)
+        crawler.signals.connect(keeper.stop_requested, signal=keys.stop_requested)
+        return keeper
+
+    # ----- the ledger ------------------------------------------------------------------------------
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger (opened on first use), or None when incremental crawling is off.
+
+        Raises :class:`StorageError` (already reported) when it cannot be opened.
+        """
+        if self._unusable is not None:
+            raise self._unusable
+        if not self._opened:
+            self._opened = True
+            try:
+                self._ledger = open_ledger(self.config, getattr(self.crawler.spidercls, "name", ""))
+                if self._ledger is not None:
+                    for what, value in self._ledger.start_run().items():
+                        if value and self.crawler.stats is not None:
+                            self.crawler.stats.set_value(stats.STATE_RECOVERED(what=what), value)
+            except StorageError as fault:
+                self._ledger, self._unusable = None, fault
+                self.fault(fault)
+                raise
+        return self._ledger
+
+    def spider_opened(self, spider: Spider) -> None:
+        with contextlib.suppress(StorageError):  # reported
+            _ = self.ledger  # open it now: a fault shows before any request
+
+    def engine_stopped(self) -> None:
+        ledger = self._ledger
+        if ledger is None:
+            return
+        try:
+            ledger.finish_run("faulted" if self.stopped else "finished")
+            self.crawler.signals.send_catch_log(keys.ledger_closing, ledger=ledger)
+        except StorageError as fault:
+            self.fault(fault)
+        finally:
+            ledger.close()
+
+    # ----- stopping --------------------------------------------------------------------------------
+
+    def stop_requested(self, outcome: Outcome, message: str) -> None:
+        self.stopped = True
+
+    def fault(self, fault: StorageError) -> None:
+        """A storage fault: the crawl stops (exit 4); nothing unfinished is exported."""
+        self.stop(Outcome.STORAGE_FAULT, f"storage fault: {fault}")
+
+    def refuse(self, message: str) -> None:
+        """A run that must not go on (another run writes its feed): exit 2."""
+        self.stop(Outcome.REFUSED, message)
+
+    def stop(self, outcome: Outcome, message: str) -> None:
+        self.stopped = True
+        self.crawler.signals.send_catch_log(keys.stop_requested, outcome=outcome, message=message)
+
+    # ----- what the crawl asks and reports ---------------------------------------------------------
+
+    def claim(self, claims: list[Claim]) -> dict[str, Answer] | None:
+        """The ledger's answers for articles about to be requested; None when the crawl stopped on a
+        storage fault (nothing is to be requested); every one NEW when there is no ledger."""
+        try:
+            ledger = self.ledger
+            if ledger is None:
+                return {claim.short_id: Answer.NEW for claim in claims}
+            return ledger.claim_many(claims)
+        except StorageError as fault:
+            if fault is not self._unusable:  # (a ledger that could not be opened was reported already)
+                self.fault(fault)
+            return None
+
+    def skip(self, short_id: str, content_id: int, rule: str) -> None:
+        """Downloaded and not politics by ``rule``: later runs judging by the same rule skip it."""
+        try:
+            ledger = self.ledger
+            if ledger is not None:
+                ledger.mark_skipped(short_id, content_id, rule)
+        except StorageError as fault:
+            self.fault(fault)
+
+    def stage(self, record: dict[str, Any]) -> Answer | None:
+        """Stage a record on its way into this run's feeds; why it is refused, or None (raises
+        :class:`StorageError`, reported, when the ledger cannot take it)."""
+        try:
+            ledger = self.ledger
+            return ledger.stage(record) if ledger is not None else None
+        except StorageError as fault:
+            if fault is not self._unusable:
+                self.fault(fault)
+            raise
+
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        try:
+            ledger = self.ledger
+            return ledger.failures_to_retry() if ledger is not None else []
+        except StorageError as fault:
+            if fault is not self._unusable:
+                self.fault(fault)
+            return []
+
+    def item_dropped(self, item: Any, response: Response | None, exception: BaseException, spider: Spider) -> None:
+        short_id = getattr(item, "short_id", None) or (item.get("short_id") if isinstance(item, dict) else None)
+        if short_id:
+            self.release(str(short_id))  # not exported: a later run tries again
+
+    def release(self, short_id: str) -> None:
+        try:
+            ledger = self.ledger
+            if ledger is not None:
+                ledger.release(short_id)
+        except StorageError as fault:
+            self.fault(fault)
+
+    def request_failed(self, request: Request, reason: str) -> None:
+        """A request failed for good: an article's claim is released and its failure recorded."""
+        content_id = request.meta.get(Meta.CONTENT_ID)
+        if request.meta.get(Meta.PAGE) != PageType.ARTICLE or not isinstance(content_id, int):
+            return
+        url = request.meta.get(Meta.URL, request.url)  # the page's own URL, not Splash's render.html
+        self.article_failed(content_id_to_short_id(content_id), url, reason)
+
+    def article_failed(self, short_id: str, url: str, reason: str) -> None:
+        """An article is not exported this run for a reason a later run may not meet: released, and
+        (unless robots.txt forbade it) recorded to be tried again."""
+        try:
+            ledger = self.ledger
+            if ledger is None:
+                return
+            ledger.release(short_id)
+            if reason in _NOT_FAILURES or not self.config["DWNEWS_RETRY_FAILED"]:
+                return
+            path = urlsplit(url).path  # a path on the crawled site, never another host's URL
+            if not ledger.record_failure(short_id, path, reason):
+                if self.crawler.stats is not None:
+                    self.crawler.stats.inc_value(stats.FAILURES_GIVEN_UP.key)
+                logger.warning(
+                    "Given up on %s after %d failed runs (%s): no longer retried; "
+                    "python3 -m dwnews.state failures lists them",
+                    path,
+                    self.config["DWNEWS_MAX_FAILURES"],
+                    reason,
+                )
+        except StorageError as fault:
+            self.fault(fault)

@@ -1,0 +1,256 @@
+"""Distributed crawling on Redis: several workers share one crawl (scrapy-redis), exactly once.
+
+Switched on by ``DWNEWS_REDIS_URL`` (``redis://host:port/db``). Then:
+
+- scrapy-redis's scheduler and dupefilter hold the crawl's request queue and seen requests in
+  Redis (keys ``dwnews:<crawl>:requests`` and ``dwnews:<crawl>:dupefilter``, ``<crawl>`` being
+  ``DWNEWS_REDIS_CRAWL``, by default the spider's name): every ``scrapy crawl politics`` started
+  with the same settings is a worker of the same crawl, discovery is done once, workers drain the
+  queue. Queue entries are JSON data, never pickle (:mod:`dwnews.crawl.redis_entries`);
+- the article ledger lives in Redis too (:class:`dwnews.store.redis.RedisLedger`), so workers on
+  different machines never export the same article twice, and later crawls skip what earlier ones
+  exported;
+- a worker takes an article when it pops its request from the queue (an atomic claim), and keeps
+  every request it popped in its in-flight list until the work is done: a page until its links are
+  queued, an article until the feed holding it is complete on disk (or it was found not politics,
+  or it failed). Each worker beats a heartbeat every second (from a thread); a worker silent for
+  ``DWNEWS_REDIS_WORKER_TIMEOUT`` seconds is dead (SIGKILL, power loss) and the others put its
+  in-flight requests back in the queue. So a killed worker loses nothing, and since an article's
+  export counts only once its feed is on disk, nothing is exported twice. Should a live worker be
+  taken for dead (a heartbeat thread starved for longer than the timeout), its feed is fenced when
+  it closes: articles another worker took over meanwhile are left out of it;
+- a worker ends when the queue is empty, no live worker has work in flight and it has been idle
+  for ``DWNEWS_REDIS_IDLE_TIMEOUT`` seconds; the last one to leave clears the crawl's queue keys,
+  so the next scheduled crawl starts afresh (and skips, through the ledger, what is known).
+
+:class:`RecoveringScheduler` is the one crawl component of distributed mode: the queue, the claims
+when it hands requests out, the worker's bookkeeping (signals from the other components) and its
+end. Whether Redis answers at all is asked by the crawl command before Scrapy starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import redis
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from dwnews.core import keys, stats
+from dwnews.core.config import Config
+from dwnews.core.ids import content_id_to_short_id
+from dwnews.core.keys import Meta, PageType
+from dwnews.core.outcome import StorageError
+from dwnews.crawl import redis_entries
+from dwnews.crawl.ledger import LedgerKeeper, ledger_keeper, redis_crawl_key
+from dwnews.store.ledger import Ledger
+from dwnews.store.redis import RedisLedger
+
+logger = logging.getLogger(__name__)
+
+# what reading a queue entry that is no request of ours raises (the codec, then Scrapy's
+# request_from_dict for a missing key, callback or argument)
+_BAD_ENTRY = (ValueError, TypeError, KeyError, AttributeError, UnicodeError)
+
+
+def configure(settings: BaseSettings, spider_name: str, config: Config) -> None:
+    """Put scrapy-redis's scheduler (our recovering subclass) and dupefilter in the settings (the add-on)."""
+    key = redis_crawl_key(config, spider_name)
+    for name, value in {
+        "SCHEDULER": f"{__name__}.RecoveringScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.FifoQueue",
+        # JSON, never pickle: a queue entry is data, whoever wrote it
+        "SCHEDULER_SERIALIZER": redis_entries.__name__,
+        "SCHEDULER_QUEUE_KEY": f"{key}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{key}:dupefilter",
+        "REDIS_URL": config["DWNEWS_REDIS_URL"],
+    }.items():
+        settings.set(name, value, priority="addon")
+
+
+def fingerprinter(crawler: Crawler) -> Any:
+    """The crawl's request fingerprint as hex (the same one the dupefilter uses)."""
+    assert crawler.request_fingerprinter is not None
+    fingerprint = crawler.request_fingerprinter.fingerprint
+    return lambda request: fingerprint(request).hex()
+
+
+class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
+    """scrapy-redis's scheduler that claims what it hands out, recovers dead workers' work, keeps a
+    worker's bookkeeping and keeps an idle worker alive while the shared crawl is not done."""
+
+    store: RedisLedger | None = None
+
+    def open(self, spider: Spider) -> Any:
+        result = super().open(spider)
+        crawler = spider.crawler
+        self.crawler = crawler
+        self.keeper: LedgerKeeper = ledger_keeper(crawler)
+        self.fingerprint = fingerprinter(crawler)
+        self.idle_timeout = Config.read(crawler.settings)["DWNEWS_REDIS_IDLE_TIMEOUT"]
+        self.idle_since: float | None = None
+        for handler, signal in (
+            (self.page_done, keys.page_done),
+            (self.request_failed, keys.request_failed_for_good),
+            (self.ledger_closing, keys.ledger_closing),
+            (self.item_scraped, signals.item_scraped),
+            (self.spider_idle, signals.spider_idle),
+        ):
+            crawler.signals.connect(handler, signal=signal)
+        if crawler.stats is not None:
+            crawler.stats.set_value(stats.REDIS_WORKER.key, 1)
+        try:
+            store = self.keeper.ledger
+        except StorageError:
+            return result  # reported: the crawl stops, nothing is handed out
+        assert isinstance(store, RedisLedger)
+        self.store = store
+        return result
+
+    def _lost(self, error: Exception) -> None:
+        if isinstance(error, StorageError):
+            self.keeper.fault(error)
+        else:
+            self.keeper.fault(StorageError(f"Redis queue {self.queue_key}", f"{type(error).__name__}: {error}"))
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+    # ----- the queue -----------------------------------------------------------------------------
+
+    def next_request(self) -> Request | None:
+        if self.store is None or self.keeper.stopped:
+            return None
+        try:
+            return self._next_request(self.store)
+        except (StorageError, redis.RedisError) as error:
+            self._lost(error)
+            return None
+
+    def enqueue_request(self, request: Request) -> bool:
+        if self.keeper.stopped:
+            return False
+        try:
+            return bool(super().enqueue_request(request))
+        except redis.RedisError as error:
+            self._lost(error)
+            return False
+
+    def has_pending_requests(self) -> bool:
+        if self.keeper.stopped:
+            return False
+        try:
+            return bool(super().has_pending_requests())
+        except redis.RedisError as error:
+            self._lost(error)
+            return False
+
+    def close(self, reason: str) -> None:
+        try:
+            super().close(reason)
+        except redis.RedisError as error:
+            self._lost(error)
+
+    def _next_request(self, store: RedisLedger) -> Request | None:
+        while True:
+            try:
+                request: Request | None = super().next_request()
+            except _BAD_ENTRY as error:
+                # A foreign or malformed entry (it is off the queue now): it costs only itself.
+                self._count(stats.REDIS_BAD_ENTRY.key)
+                logger.warning("Dropped a queue entry that is not a request of ours: %s", str(error)[:200])
+                continue
+            if request is None:
+                if store.recover(self._push_encoded):
+                    continue
+                return None
+            encoded = self.queue._encode_request(request)
+            if isinstance(encoded, bytes):
+                encoded = encoded.decode("latin-1")
+            content_id = request.meta.get(Meta.CONTENT_ID)
+            if request.meta.get(Meta.PAGE) == PageType.ARTICLE and isinstance(content_id, int):
+                short_id = content_id_to_short_id(content_id)
+                taken = store.take(short_id, encoded, revision=bool(request.meta.get(Meta.REVISION)))
+                if taken != 1:
+                    self._count(stats.REDIS_NOT_TAKEN(why="known" if taken == 0 else "elsewhere"))
+                    continue
+            else:
+                store.page_taken(self.fingerprint(request), encoded)
+            return request
+
+    def _push_encoded(self, encoded: str) -> None:
+        try:
+            request = self.queue._decode_request(encoded.encode("latin-1"))
+        except _BAD_ENTRY as error:
+            self._count(stats.REDIS_BAD_ENTRY.key)
+            logger.warning("Dropped an in-flight entry that is not a request of ours: %s", str(error)[:200])
+            return
+        request.dont_filter = True  # its fingerprint is in the dupefilter already
+        self.queue.push(request)
+        self._count(stats.REDIS_RECOVERED.key)
+
+    # ----- the worker's bookkeeping (signals) --------------------------------------------------------
+
+    def _guarded(self, call: Any, *args: Any) -> None:
+        if self.store is None or self.keeper.stopped:
+            return
+        try:
+            call(*args)
+        except StorageError as fault:
+            self.keeper.fault(fault)
+
+    def page_done(self, request: Request) -> None:
+        """A page's output is all in the queue: its work is over."""
+        if self.store is not None:
+            self._guarded(self.store.page_done, self.fingerprint(request))
+
+    def request_failed(self, request: Request, reason: str) -> None:
+        """A page request failed for good: its work is over too (an article's: the ledger keeper)."""
+        if request.meta.get(Meta.PAGE) != PageType.ARTICLE:
+            self.page_done(request)
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        short_id = getattr(item, "short_id", None)
+        if short_id and self.store is not None:
+            self._guarded(self.store.scraped, str(short_id))
+
+    def spider_idle(self, spider: Spider) -> None:
+        """An idle worker waits while others work, a dead worker's work may come back, or its idle
+        timeout has not passed."""
+        store = self.store
+        if store is None or self.keeper.stopped:
+            return
+        try:
+            busy = len(self.queue) or store.busy_elsewhere() or store.dead_workers()
+        except (StorageError, redis.RedisError) as error:
+            self._lost(error)
+            return
+        if busy:
+            self.idle_since = None
+            raise DontCloseSpider("other workers are still at work")
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_timeout:
+            raise DontCloseSpider("waiting for the idle timeout")
+
+    def ledger_closing(self, ledger: Ledger) -> None:
+        """This worker's run is recorded: the last one out clears the crawl's queue (if it is empty)
+        and bookkeeping, so the next crawl starts afresh."""
+        if not isinstance(ledger, RedisLedger):
+            return
+        try:
+            if not ledger.live_workers() and not len(self.queue):
+                self.flush()  # scrapy-redis: the queue and the dupefilter
+                ledger.clear_crawl()
+        except (StorageError, redis.RedisError) as error:
+            logger.warning("Could not clear the crawl's keys: %s", error)

@@ -1,0 +1,129 @@
+"""The article ledger: what every run knows about every article, and the corpus itself.
+
+One interface (:class:`Ledger`), two backends: :class:`dwnews.store.sqlite.SqliteLedger` (one
+machine, a file in ``DWNEWS_STATE_DIR``) and :class:`dwnews.store.redis.RedisLedger` (workers on
+several machines). Both take and return plain values: short ids, paths, records as dicts.
+
+The ledger keeps, per short id, whether the article was exported (with its **full record**, the
+latest revision), downloaded and skipped (not politics, with the rule that judged it), or claimed
+by a live run. Feeds are views of it: a crawl's feed holds what that run added, and
+``python3 -m dwnews.state export`` writes the whole corpus (or a slice) again at any time, so
+overwriting or deleting a feed loses nothing.
+
+The order that makes "exactly once" hold across kills: a run stages each record in the ledger
+when its item leaves the pipelines; the feed is written as a temporary file, fsynced and renamed
+into place; only then are the feed's articles marked exported (their staged records become the
+stored ones). A run killed before the rename leaves staged rows and a temporary file that the next
+run discards; killed between rename and commit, the next run commits the finished feed. A storage
+fault (disk full, corrupt database, unusable state dir) raises
+:class:`~dwnews.core.outcome.StorageError` with one line naming the path and the cause.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Answer(StrEnum):
+    """What a claim answers, per short id."""
+
+    NEW = "new"  # claimed now by this run: download it
+    REVISED = "revised"  # exported, but its link's date says it changed: download it again
+    EXPORTED = "exported"
+    SKIPPED = "skipped"
+    CLAIMED_ELSEWHERE = "claimed_elsewhere"
+
+
+#: the answers that mean "download it"
+TO_FETCH = frozenset({Answer.NEW, Answer.REVISED})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An article a run wants to download: its ids, the date its link gave (sitemap lastmod), and
+    the politics rule the run judges by (a skip made under another rule does not hold)."""
+
+    short_id: str
+    content_id: int
+    lastmod: str | None = None
+    rule: str = ""
+
+
+class Ledger(Protocol):
+    """What the crawl asks of the article ledger; see the module docstring."""
+
+    #: where it lives, for messages (a path or a crawl name; never a password)
+    location: str
+
+    def start_run(self) -> dict[str, int]:
+        """Register this run; clean up after runs that died. Returns what was recovered."""
+
+    def finish_run(self, status: str = "finished") -> None:
+        """Release this run's unfinished claims and staged records; mark it ended."""
+
+    def close(self) -> None: ...
+
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, Answer]:
+        """Per short id: NEW (claimed now), REVISED, EXPORTED, SKIPPED or CLAIMED_ELSEWHERE."""
+
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        """Downloaded, not kept (``reason``: the politics rule that judged it): later runs by the
+        same rule skip it too."""
+
+    def release(self, short_id: str) -> None:
+        """This run gives its claim up (failed, dropped, out of range): a later run tries again."""
+
+    def stage(self, record: dict[str, Any]) -> Answer | None:
+        """The record of an article on its way into this run's feeds (not exported yet).
+
+        Checked by the record's own short id (a link may have named another id, a resumed JOBDIR
+        crawl's requests were never claimed): None when accepted, else why not (EXPORTED: another
+        run exported it and this is no revision; CLAIMED_ELSEWHERE)."""
+
+    def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
+        """A feed file is being written (``part`` None: written in place, no rename)."""
+
+    def fence(self, target: Path, short_ids: list[str]) -> set[str]:
+        """Before a finished feed is put in place: the short ids it may hold (all, but for an
+        article another worker took over meanwhile)."""
+
+    def unfence(self, target: Path, short_ids: set[str]) -> None:
+        """The feed :meth:`fence` accepted could not be put in place after all."""
+
+    def feed_stored(self, target: Path, short_ids: list[str]) -> int:
+        """The feed is complete on disk: its articles are exported, with their staged records."""
+
+    def feed_aborted(self, target: Path) -> None:
+        """The feed was not completed (fault): nothing in it counts as exported."""
+
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        """An article failed for good in this run; False once it has failed too often (given up)."""
+
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        """(short id, site path) of articles that failed in earlier runs and are still retried."""
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Every recorded failure (``python3 -m dwnews.state failures``)."""
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every exported article's stored record (latest revision), ordered by ``published``."""
+
+    def counts(self) -> dict[str, int]: ...
+
+    def forget(self, short_ids: Iterable[str]) -> int: ...
+
+    def forget_all(self) -> int: ...
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,471 @@
+"""The article ledger in Redis, shared by the workers of one crawl on several machines.
+
+(The scheduler side, scrapy-redis's queue and dupefilter, is :mod:`dwnews.crawl.redis`.)
+
+Switched on by ``DWNEWS_REDIS_URL`` (``redis://host:port/db``). Then:
+
+- scrapy-redis's scheduler and dupefilter hold the crawl's request queue and seen requests in
+  Redis (keys ``dwnews:<crawl>:requests`` and ``dwnews:<crawl>:dupefilter``, ``<crawl>`` being
+  ``DWNEWS_REDIS_CRAWL``, by default the spider's name): every ``scrapy crawl politics`` started
+  with the same settings is a worker of the same crawl, discovery is done once, workers drain the
+  queue;
+- the cross-run article store lives in Redis too (``dwnews:articles``), so workers on different
+  machines never export the same article twice, and later crawls skip what earlier ones exported;
+- a worker takes an article when it pops its request from the queue (an atomic claim), and keeps
+  every request it popped in its in-flight list until the work is done: a page until its links are
+  queued, an article until the feed holding it is complete on disk (or it was found not politics,
+  or it failed). Each worker beats a heartbeat every second (from a thread); a worker silent for
+  ``DWNEWS_REDIS_WORKER_TIMEOUT`` seconds is dead (SIGKILL, power loss) and the others put its
+  in-flight requests back in the queue. So a killed worker loses nothing, and since an article's
+  export counts only once its feed is on disk, nothing is exported twice. Should a live worker be
+  taken for dead (a heartbeat thread starved for longer than the timeout), its feed is fenced when
+  it closes: articles another worker took over meanwhile are left out of it;
+- a worker ends when the queue is empty, no live worker has work in flight and it has been idle
+  for ``DWNEWS_REDIS_IDLE_TIMEOUT`` seconds; the last one to leave clears the crawl's queue keys,
+  so the next scheduled crawl starts afresh (and skips, through the article store, what is known).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import redis
+
+from dwnews.core.dates import in_range, instant
+from dwnews.core.outcome import StorageError
+from dwnews.core.record import record_json
+from dwnews.core.urls import redact
+from dwnews.store.ledger import Answer, Claim
+from dwnews.store.sqlite import same_rule
+
+logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def guarded(method: Callable[Concatenate[RedisLedger, _P], _T]) -> Callable[Concatenate[RedisLedger, _P], _T]:
+    """A Redis error in a ledger call becomes one :class:`StorageError` (no URL: it may hold a password)."""
+
+    @wraps(method)
+    def call(self: RedisLedger, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except redis.RedisError as error:
+            raise StorageError(f"Redis ledger {self.location}", redact(f"{type(error).__name__}: {error}")) from None
+
+    return call
+
+
+def ping(redis_url: str) -> str | None:
+    """None when Redis answers, else what went wrong (the password redacted)."""
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
+    except (redis.RedisError, OSError, ValueError) as error:
+        return redact(f"{type(error).__name__}: {error}")
+    return None
+
+
+ARTICLES_KEY = "dwnews:articles"
+RECORDS_KEY = "dwnews:records"  # short id -> the exported record (latest revision)
+FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "given_up"}
+
+# Commit a worker's finished feed: an article counts as its export only if no other worker took it
+# over in the meantime (this worker was wrongly thought dead, its work handed out again).
+# A revision (ARGV[i + 2] == '1') replaces the exported record. The record itself comes from the
+# worker's staged hash; an article whose staged record is gone (the worker was taken for dead and
+# its work handed out again, staged records and all) is not this feed's.
+# The link date that led to the download (KEYS[6]) becomes the article's lastmod_seen only now, so
+# a revision whose download failed is fetched again by a later crawl.
+# KEYS: articles, claims, staged, records, failures, link dates; ARGV: me, feed, then (short id,
+# modified, revision) triples. Returns the accepted ids.
+_COMMIT = """
+local accepted = {}
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  local owner = redis.call('HGET', KEYS[2], id)
+  local known = redis.call('HGET', KEYS[1], id)
+  local revision = ARGV[i + 2] == '1' and known and cjson.decode(known).status == 'exported'
+  local staged = redis.call('HGET', KEYS[3], id)
+  if staged and (not known or revision) and (not owner or owner == ARGV[1]) then
+    local entry = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
+    local seen = redis.call('HGET', KEYS[6], id)
+    if not seen and known then seen = cjson.decode(known).lastmod_seen end
+    if seen then entry.lastmod_seen = seen end
+    redis.call('HSET', KEYS[1], id, cjson.encode(entry))
+    redis.call('HSET', KEYS[4], id, staged)
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[5], id)
+    redis.call('HDEL', KEYS[6], id)
+    table.insert(accepted, id)
+  end
+end
+return accepted
+"""
+
+# Take an article for this worker, unless exported/skipped, already this worker's (the same article
+# queued under another slug), or claimed by a live worker.
+# KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
+_TAKE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local owner = redis.call('HGET', KEYS[2], ARGV[1])
+if owner == ARGV[2] then return 0 end
+if owner then
+  local beat = redis.call('HGET', KEYS[3], owner)
+  if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then return -1 end
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[4], 'a:' .. ARGV[1], ARGV[5])
+return 1
+"""
+
+
+class RedisLedger:
+    """The article ledger (:class:`dwnews.store.ledger.Ledger`) and one worker's bookkeeping, in Redis.
+
+    Claims happen when the scheduler hands out an article request (:meth:`take`); ``claim_many``
+    only tells the known articles apart before they are queued. Requests are kept as the scheduler
+    encoded them (strings), pages by their fingerprint: nothing here knows Scrapy.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        crawl: str,
+        revisions: bool = False,
+        worker_timeout: float = 15.0,
+        max_failures: int = 5,
+    ) -> None:
+        # decode_responses: every value read back is a str (redis-py's types cannot say so)
+        self.redis: Any = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30)
+        self.location = crawl
+        self.max_failures = max_failures
+        self.revised: set[str] = set()
+        self.crawl = crawl
+        self.revisions = revisions
+        self.worker_timeout = worker_timeout
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.claims_key = f"{crawl}:claims"
+        self.lastmod_key = f"{crawl}:lastmod"  # short id -> the link date that queued it
+        self.workers_key = f"{crawl}:workers"
+        self._take = self.redis.register_script(_TAKE)
+        self._commit = self.redis.register_script(_COMMIT)
+        self._stop_beating = threading.Event()
+
+    def inflight_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:inflight:{worker or self.worker}"
+
+    def pending_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:pending:{worker or self.worker}"
+
+    def staged_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:staged:{worker or self.worker}"
+
+    # ----- workers ------------------------------------------------------------------------------
+
+    @guarded
+    def start_run(self) -> dict[str, int]:
+        """Register this worker and beat its heartbeat every second from a thread of its own, so
+        that a busy reactor (a long parse, a slow start-up) never makes a live worker look dead."""
+        self.heartbeat()
+
+        def beat() -> None:
+            failing = False
+            while not self._stop_beating.wait(1.0):
+                try:
+                    self.heartbeat()
+                    failing = False
+                except Exception as error:  # a Redis hiccup must not end the heartbeat
+                    if not failing:  # one line per outage, not one a second
+                        logger.warning("Redis heartbeat failed: %s: %s", type(error).__name__, error)
+                    failing = True
+
+        threading.Thread(target=beat, name="dwnews-heartbeat", daemon=True).start()
+        return {}
+
+    def heartbeat(self) -> None:
+        self.redis.hset(self.workers_key, self.worker, f"{time.time():.3f}")
+
+    @guarded
+    def live_workers(self) -> list[str]:
+        now = time.time()
+        beats = self.redis.hgetall(self.workers_key)
+        return [w for w, beat in beats.items() if float(beat) > now - self.worker_timeout]
+
+    @guarded
+    def dead_workers(self) -> list[str]:
+        live = set(self.live_workers())
+        return [w for w in self.redis.hkeys(self.workers_key) if w not in live and w != self.worker]
+
+    @guarded
+    def recover(self, push: Any) -> int:
+        """Put the in-flight requests of dead workers back in the queue; how many."""
+        moved = 0
+        for dead in self.dead_workers():
+            # Whoever deletes the worker's heartbeat first recovers it: one recoverer per dead worker.
+            if not self.redis.hdel(self.workers_key, dead):
+                continue
+            for key in (self.inflight_key(dead), self.pending_key(dead)):
+                for field, encoded in self.redis.hgetall(key).items():
+                    if field.startswith("a:"):
+                        short_id = field[2:]
+                        # an exported one may be a revision: take() tells (known ones are not taken)
+                        self.redis.hdel(self.claims_key, short_id)
+                    push(encoded)
+                    moved += 1
+                self.redis.delete(key)
+            self.redis.delete(self.staged_key(dead))
+            logger.warning("Worker %s is gone: %d of its requests are back in the queue", dead, moved)
+        return moved
+
+    @guarded
+    def busy_elsewhere(self) -> bool:
+        """Does a live worker other than this one have pages or articles in progress?"""
+        return any(self.redis.hlen(self.inflight_key(w)) for w in self.live_workers() if w != self.worker)
+
+    @guarded
+    def finish_run(self, status: str = "finished") -> None:
+        self._stop_beating.set()
+        own_claims = [f[2:] for f in self.redis.hkeys(self.inflight_key()) if f.startswith("a:")]
+        own_claims += [f[2:] for f in self.redis.hkeys(self.pending_key()) if f.startswith("a:")]
+        if own_claims:
+            self.redis.hdel(self.claims_key, *own_claims)
+        self.redis.delete(self.inflight_key(), self.pending_key(), self.staged_key())
+        self.redis.hdel(self.workers_key, self.worker)
+
+    @guarded
+    def clear_crawl(self) -> None:
+        """The crawl is over (no live worker, nothing queued): its bookkeeping goes, so the next
+        crawl starts afresh; what the ledger knows of articles stays."""
+        self.redis.delete(self.claims_key, self.workers_key, self.lastmod_key)
+
+    def close(self) -> None:
+        self.redis.close()
+
+    # ----- articles -----------------------------------------------------------------------------
+
+    @guarded
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, Answer]:
+        """Known articles are skipped before they are queued; the claim itself is :meth:`take`."""
+        items = list(claims)
+        if not items:
+            return {}
+        records = self.redis.hmget(ARTICLES_KEY, [c.short_id for c in items])
+        answers: dict[str, Answer] = {}
+        for claim, raw in zip(items, records, strict=True):
+            short_id, lastmod = claim.short_id, claim.lastmod
+            entry = _entry(raw)
+            status = entry.get("status") if entry is not None else None
+            if status == Answer.SKIPPED and not same_rule(entry.get("reason") if entry else None, claim.rule):
+                # judged "not politics" by another rule: judged again (take() must find it unknown)
+                self.redis.hdel(ARTICLES_KEY, short_id)
+                status = None
+            if status not in (Answer.EXPORTED, Answer.SKIPPED):
+                answers[short_id] = Answer.NEW
+                if lastmod:
+                    self.redis.hset(self.lastmod_key, short_id, lastmod)
+                continue
+            assert entry is not None
+            seen = max(instant(_text(entry.get("modified"))), instant(_text(entry.get("lastmod_seen"))))
+            if status == Answer.EXPORTED and self.revisions and lastmod and instant(lastmod) > seen:
+                self.redis.hset(self.lastmod_key, short_id, lastmod)  # seen once the revision is exported
+                answers[short_id] = Answer.REVISED
+            else:
+                answers[short_id] = Answer(status)
+        return answers
+
+    @guarded
+    def take(self, short_id: str, encoded_request: str, revision: bool = False) -> int:
+        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it."""
+        if revision:
+            self.revised.add(short_id)
+            self.redis.hset(self.claims_key, short_id, self.worker)
+            self.redis.hset(self.inflight_key(), f"a:{short_id}", encoded_request)
+            return 1
+        args = [short_id, self.worker, f"{time.time():.3f}", str(self.worker_timeout), encoded_request]
+        keys = [ARTICLES_KEY, self.claims_key, self.workers_key, self.inflight_key()]
+        return int(self._take(keys=keys, args=args))
+
+    @guarded
+    def scraped(self, short_id: str) -> None:
+        """An article's record is on its way to the feed: no longer in progress, not yet exported."""
+        encoded = self.redis.hget(self.inflight_key(), f"a:{short_id}")
+        if encoded is not None:
+            self.redis.hset(self.pending_key(), f"a:{short_id}", encoded)
+            self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+
+    @guarded
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        record = json.dumps({"status": str(Answer.SKIPPED), "reason": reason})
+        self.redis.hsetnx(ARTICLES_KEY, short_id, record)
+        self._article_done(short_id)
+
+    @guarded
+    def release(self, short_id: str) -> None:
+        """Give an article up, unless staged: then it is on its way into this worker's feed."""
+        if self.redis.hexists(self.staged_key(), short_id):
+            return
+        self._article_done(short_id)
+
+    def _article_done(self, short_id: str) -> None:
+        self.redis.hdel(self.claims_key, short_id)
+        self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+
+    @guarded
+    def stage(self, record: dict[str, Any]) -> Answer | None:
+        short_id = str(record["short_id"])
+        known = _entry(self.redis.hget(ARTICLES_KEY, short_id))
+        if known is not None and known.get("status") == Answer.EXPORTED and short_id not in self.revised:
+            return Answer.EXPORTED
+        owner = self.redis.hget(self.claims_key, short_id)
+        if owner and owner != self.worker and owner in self.live_workers():
+            return Answer.CLAIMED_ELSEWHERE
+        self.redis.hset(self.claims_key, short_id, self.worker)
+        self.redis.hset(self.staged_key(), short_id, record_json(record))
+        return None
+
+    # ----- failures -------------------------------------------------------------------------------
+
+    @guarded
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        raw = self.redis.hget(FAILURES_KEY, short_id)
+        entry = json.loads(raw) if raw else {"attempts": 0}
+        attempts = int(entry.get("attempts", 0)) + 1
+        given_up = attempts >= self.max_failures
+        entry = {"path": path, "reason": reason, "attempts": attempts, "given_up": given_up}
+        self.redis.hset(FAILURES_KEY, short_id, json.dumps(entry))
+        return not given_up
+
+    @guarded
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        entries = [(k, json.loads(v)) for k, v in self.redis.hgetall(FAILURES_KEY).items()]
+        return [(k, str(e["path"])) for k, e in sorted(entries) if not e.get("given_up") and e.get("path")]
+
+    @guarded
+    def failures(self) -> list[dict[str, Any]]:
+        return [{"short_id": k, **json.loads(v)} for k, v in sorted(self.redis.hgetall(FAILURES_KEY).items())]
+
+    # ----- the corpus -----------------------------------------------------------------------------
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every exported record, ordered by ``published``: the order is found first, then the
+        records are read in chunks, so the whole corpus is never held in memory at once."""
+        order: list[tuple[bool, str, str]] = []
+        try:
+            for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
+                published = json.loads(raw).get("published")
+                if in_range(published, since, until):
+                    order.append((published is None, published or "", short_id))
+            order.sort()
+            for start in range(0, len(order), 500):
+                chunk = [short_id for _, _, short_id in order[start : start + 500]]
+                for raw in self.redis.hmget(RECORDS_KEY, chunk):
+                    if raw is not None:
+                        yield json.loads(raw)
+        except redis.RedisError as error:
+            raise StorageError(f"Redis ledger {self.location}", redact(f"{type(error).__name__}: {error}")) from None
+
+    @guarded
+    def forget(self, short_ids: Iterable[str]) -> int:
+        ids = list(short_ids)
+        if not ids:
+            return 0
+        self.redis.hdel(RECORDS_KEY, *ids)
+        return int(self.redis.hdel(ARTICLES_KEY, *ids))
+
+    @guarded
+    def forget_all(self) -> int:
+        count = int(self.redis.hlen(ARTICLES_KEY))
+        self.redis.delete(ARTICLES_KEY, RECORDS_KEY)
+        return count
+
+    @guarded
+    def page_done(self, fingerprint: str) -> None:
+        self.redis.hdel(self.inflight_key(), f"p:{fingerprint}")
+
+    @guarded
+    def page_taken(self, fingerprint: str, encoded_request: str) -> None:
+        self.redis.hset(self.inflight_key(), f"p:{fingerprint}", encoded_request)
+
+    # ----- feeds ----------------------------------------------------------------------------------
+
+    def feed_opened(self, target: Any, part: Any, feed_format: str) -> None:
+        pass  # a worker's unfinished feed is its own: its articles stay in its in-flight lists
+
+    def feed_aborted(self, target: Any) -> None:
+        pass  # its articles stay in the in-flight lists: released when the worker ends
+
+    @guarded
+    def fence(self, target: Any, short_ids: list[str]) -> set[str]:
+        """Record a finished feed's articles as exported, except those another worker has taken
+        over; returns the accepted short ids (the feed keeps only those)."""
+        if not short_ids:
+            return set()
+        staged = self.redis.hmget(self.staged_key(), short_ids)
+        args = [self.worker, str(target)]
+        for short_id, raw in zip(short_ids, staged, strict=True):
+            record = json.loads(raw) if raw else {}
+            modified = record.get("modified") or record.get("published") or ""
+            args += [short_id, modified, "1" if short_id in self.revised else "0"]
+        keys = [ARTICLES_KEY, self.claims_key, self.staged_key(), RECORDS_KEY, FAILURES_KEY, self.lastmod_key]
+        accepted = {str(a) for a in self._commit(keys=keys, args=args)}
+        pipe = self.redis.pipeline()
+        for short_id in short_ids:
+            pipe.hdel(self.pending_key(), f"a:{short_id}")
+            pipe.hdel(self.inflight_key(), f"a:{short_id}")
+        pipe.execute()
+        return accepted
+
+    @guarded
+    def unfence(self, target: Any, short_ids: set[str]) -> None:
+        """The feed :meth:`fence` recorded could not be put in place: its articles are not exported
+        after all (a later crawl downloads them again). A revision's earlier record cannot be
+        brought back: the revised one stays, and is said so."""
+        fresh = [s for s in short_ids if s not in self.revised]
+        if fresh:
+            self.redis.hdel(ARTICLES_KEY, *fresh)
+            self.redis.hdel(RECORDS_KEY, *fresh)
+        if len(fresh) < len(short_ids):
+            logger.warning(
+                "%d revised articles of %s stay recorded in their new revision", len(short_ids) - len(fresh), target
+            )
+
+    @guarded
+    def feed_stored(self, target: Any, short_ids: list[str]) -> int:
+        """Nothing left to record: :meth:`fence` did it before the feed was renamed into place."""
+        return len(short_ids)
+
+    @guarded
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for raw in self.redis.hvals(ARTICLES_KEY):
+            entry = _entry(raw)
+            status = str(entry.get("status")) if entry is not None else "unreadable"
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+def _entry(raw: str | None) -> dict[str, Any] | None:
+    """An article's entry in the ledger hash, or None when there is none or it is not ours (a
+    foreign value costs its own article: it is taken as unknown, never as its page's failure)."""
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and entry.get("status") in (Answer.EXPORTED, Answer.SKIPPED) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,603 @@
+"""The article ledger of one machine: a SQLite file in ``DWNEWS_STATE_DIR`` (see :mod:`dwnews.store.ledger`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+from dwnews.core.dates import in_range, instant
+from dwnews.core.ids import content_id_to_short_id
+from dwnews.core.outcome import FeedBusyError, StorageError
+from dwnews.core.record import is_record, record_json
+from dwnews.core.site import PoliticsRule
+from dwnews.core.urls import article_id
+from dwnews.store.feedfiles import short_ids_in_feed
+from dwnews.store.ledger import Answer, Claim, new_run_id, now_iso
+
+logger = logging.getLogger(__name__)
+
+DB_NAME = "articles.sqlite3"
+#: the reason an earlier version stored for every "not politics" verdict: taken as the default rule's
+_LEGACY_NOT_POLITICS = "not_politics"
+_DEFAULT_RULE = PoliticsRule().key
+
+
+# ----- process liveness (claims of dead runs are released) -----------------------------------------
+
+
+def process_start(pid: int) -> str | None:
+    """The kernel's start time of a process (guards against a reused pid), where /proc exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_alive(pid: int, pid_start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid_start is None or process_start(pid) in (None, pid_start)
+
+
+# ----- SQLite ------------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    short_id TEXT PRIMARY KEY,
+    content_id INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('exported', 'skipped', 'claimed')),
+    reason TEXT,
+    run_id TEXT,
+    feed TEXT,
+    modified TEXT,
+    lastmod_seen TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_run ON articles (run_id, status);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    spider TEXT,
+    pid INTEGER,
+    pid_start TEXT,
+    host TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    path TEXT PRIMARY KEY,
+    run_id TEXT,
+    part_path TEXT,
+    format TEXT,
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS staged (
+    run_id TEXT NOT NULL,
+    short_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, short_id)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    short_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    reason TEXT,
+    attempts INTEGER NOT NULL,
+    given_up INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+"""
+# columns later versions added to ``articles`` (a state file of an earlier version gets them)
+_ADDED_COLUMNS = {
+    "modified": "TEXT",
+    "lastmod_seen": "TEXT",
+    "published": "TEXT",
+    "record": "TEXT",
+    "revision_run": "TEXT",  # the run that claimed a revision of this exported article
+    "revision_lastmod": "TEXT",  # the link date of that revision (lastmod_seen once it is exported)
+}
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def guarded(method: Callable[Concatenate[SqliteLedger, _P], _T]) -> Callable[Concatenate[SqliteLedger, _P], _T]:
+    """SQLite and OS errors of a ledger call become one :class:`StorageError` naming the file."""
+
+    @wraps(method)
+    def call(self: SqliteLedger, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as error:
+            raise self.fault(error) from error
+
+    return call
+
+
+def same_rule(reason: str | None, rule: str) -> bool:
+    """Does a "not politics" verdict (stored as the rule that made it) hold for a run judging by ``rule``?
+    A claim that names no rule (a spider that exports any article) takes every verdict as it is."""
+    if not rule:
+        return True
+    return (_DEFAULT_RULE if reason == _LEGACY_NOT_POLITICS else reason) == rule
+
+
+class SqliteLedger:
+    """The ledger of one state dir, as used by one run (``run_id``), in ``articles.sqlite3``.
+
+    Several runs on one machine may share the file at once: a claim is a write transaction, and
+    claims of runs whose process is gone are released. Across machines, use the Redis ledger.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        run_id: str | None = None,
+        spider: str = "",
+        revisions: bool = False,
+        max_failures: int = 5,
+        read_only: bool = False,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / DB_NAME
+        self.location = str(self.path)
+        self.run_id = run_id or new_run_id()
+        self.spider = spider
+        self.revisions = revisions
+        self.max_failures = max_failures
+        try:
+            self.db = self._connect(read_only)
+        except (sqlite3.Error, OSError) as error:
+            raise self.fault(error) from error
+
+    def _connect(self, read_only: bool) -> sqlite3.Connection:
+        if read_only:
+            if not self.path.is_file():
+                raise StorageError(self.path, "no state here")
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60, check_same_thread=False)
+            self._check(db)
+            return db
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise StorageError(self.state_dir, "DWNEWS_STATE_DIR is not a directory")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
+        # autocommit mode; every write below is one explicit transaction
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        if existed:
+            self._check(db)  # before any write: a corrupt database is never modified
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
+                    db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
+        db.execute("CREATE INDEX IF NOT EXISTS articles_published ON articles (status, published)")
+        return db
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        try:
+            verdict = db.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise self._corrupt(str(error)) from None
+        if verdict is None or verdict[0] != "ok":
+            db.close()
+            raise self._corrupt(f"integrity check: {verdict[0] if verdict else 'no answer'}")
+
+    def _corrupt(self, cause: str) -> StorageError:
+        return StorageError(
+            self.path,
+            f"the state database is corrupt ({cause}); it was not modified",
+            f"move it aside (mv {self.path} {self.path}.corrupt) and rebuild the state from the feeds: "
+            f"python3 -m dwnews.state --state-dir {self.state_dir} import FEED.jsonl ...",
+        )
+
+    def fault(self, error: BaseException) -> StorageError:
+        """The one-line fault for an error of this ledger's file."""
+        if isinstance(error, StorageError):
+            return error
+        text = str(error) or type(error).__name__
+        if isinstance(error, sqlite3.DatabaseError) and (
+            "not a database" in text or "malformed" in text or "corrupt" in text
+        ):
+            return self._corrupt(text)
+        if isinstance(error, OSError) and error.filename:
+            return StorageError(error.filename, error.strerror or text)
+        return StorageError(self.path, text)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the database lock at once (other runs wait for it)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ----- runs ------------------------------------------------------------------------------------
+
+    @guarded
+    def start_run(self) -> dict[str, int]:
+        recovered = self.recover()
+        recovered["failures_imported"] = self._import_failures_file()
+        pid = os.getpid()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, spider, pid, pid_start, host, started_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running')",
+                (self.run_id, self.spider, pid, process_start(pid), socket.gethostname(), now_iso()),
+            )
+        return recovered
+
+    @guarded
+    def finish_run(self, status: str = "finished") -> None:
+        if status == "faulted":
+            # Stopped on a fault: a feed may be in place but not recorded. Claims, staged records
+            # and feed rows stay for the next run's recovery, which commits what is in place.
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE runs SET status = 'faulted', finished_at = ? WHERE run_id = ?", (now_iso(), self.run_id)
+                )
+            return
+        with self.transaction() as db:
+            db.execute("DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (self.run_id,))
+            db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
+            db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, now_iso(), self.run_id))
+
+    def _dead_runs(self, db: sqlite3.Connection) -> list[str]:
+        host = socket.gethostname()
+        rows = db.execute(
+            "SELECT run_id, pid, pid_start, host, status FROM runs WHERE status IN ('running', 'faulted')"
+            " AND run_id != ?",
+            (self.run_id,),
+        ).fetchall()
+        return [
+            str(r)
+            for r, pid, start, h, status in rows
+            if status == "faulted" or (h == host and not process_alive(int(pid), start))
+        ]
+
+    def _run_alive(self, db: sqlite3.Connection, run_id: str) -> bool:
+        row = db.execute("SELECT pid, pid_start, host, status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None or row[3] != "running":
+            return False
+        return row[2] != socket.gethostname() or process_alive(int(row[0]), row[1])
+
+    @guarded
+    def recover(self) -> dict[str, int]:
+        """Release claims of dead runs; finish or discard the feed files they were writing."""
+        counts = {"dead_runs": 0, "claims_released": 0, "feeds_committed": 0, "parts_removed": 0}
+        with self.transaction() as db:
+            for run_id in self._dead_runs(db):
+                counts["dead_runs"] += 1
+                feeds = db.execute(
+                    "SELECT path, part_path, format FROM feeds WHERE run_id = ? AND status = 'writing'", (run_id,)
+                ).fetchall()
+                for path, part_path, feed_format in feeds:
+                    part = Path(part_path) if part_path else None
+                    if part is not None and part.exists():
+                        # The run died before its feed was complete: nothing in it was exported.
+                        part.unlink()
+                        counts["parts_removed"] += 1
+                        status = "aborted"
+                    elif part is not None and Path(path).exists():
+                        # Renamed into place but not committed: the feed is complete, commit it.
+                        try:
+                            ids = short_ids_in_feed(Path(path), feed_format)
+                        except (ValueError, KeyError, UnicodeError) as error:
+                            logger.warning("Feed %s of a run that died cannot be read (%s): not recorded", path, error)
+                            ids, status = [], "unreadable"
+                        else:
+                            self._commit(db, ids, str(path), run_id)
+                            counts["feeds_committed"] += 1
+                            status = "done"
+                    else:
+                        status = "aborted"  # written in place (a device, a pipe): cannot be trusted
+                    db.execute("UPDATE feeds SET status = ?, closed_at = ? WHERE path = ?", (status, now_iso(), path))
+                counts["claims_released"] += db.execute(
+                    "DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (run_id,)
+                ).rowcount
+                db.execute("DELETE FROM staged WHERE run_id = ?", (run_id,))
+                db.execute("UPDATE runs SET status = 'killed', finished_at = ? WHERE run_id = ?", (now_iso(), run_id))
+        if any(counts.values()):
+            logger.warning("Recovered state after a run that died: %s", counts)
+        return counts
+
+    # ----- articles ----------------------------------------------------------------------------------
+
+    @guarded
+    def claim_many(self, claims: Iterable[Claim]) -> dict[str, Answer]:
+        """One transaction for all: a listing page's links at once."""
+        answers: dict[str, Answer] = {}
+        with self.transaction() as db:
+            dead: list[str] | None = None
+            for claim in claims:
+                short_id, lastmod = claim.short_id, claim.lastmod
+                row = db.execute(
+                    "SELECT status, run_id, modified, lastmod_seen, revision_run, reason FROM articles"
+                    " WHERE short_id = ?",
+                    (short_id,),
+                ).fetchone()
+                if row is not None:
+                    status, owner, modified, seen, revision_run, reason = row
+                    newer = lastmod and instant(lastmod) > max(instant(modified), instant(seen))
+                    if status == Answer.EXPORTED and self.revisions and newer:
+                        if revision_run and revision_run != self.run_id and self._run_alive(db, revision_run):
+                            answers[short_id] = Answer.CLAIMED_ELSEWHERE  # a live run is fetching this revision
+                            continue
+                        # A revision: download it again. The row stays 'exported' (a failed download
+                        # loses nothing); the lastmod is kept as seen only when the revision is
+                        # exported, so a failed or killed download is tried again by the next run.
+                        db.execute(
+                            "UPDATE articles SET revision_run = ?, revision_lastmod = ? WHERE short_id = ?",
+                            (self.run_id, lastmod, short_id),
+                        )
+                        answers[short_id] = Answer.REVISED
+                        continue
+                    if status == Answer.EXPORTED or (status == Answer.SKIPPED and same_rule(reason, claim.rule)):
+                        answers[short_id] = Answer(status)
+                        continue
+                    if status == "claimed" and owner != self.run_id:
+                        dead = self._dead_runs(db) if dead is None else dead
+                        if owner not in dead:
+                            answers[short_id] = Answer.CLAIMED_ELSEWHERE
+                            continue
+                db.execute(
+                    "INSERT INTO articles (short_id, content_id, status, run_id, lastmod_seen, updated_at)"
+                    " VALUES (?, ?, 'claimed', ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
+                    " run_id = excluded.run_id, lastmod_seen = COALESCE(excluded.lastmod_seen, articles.lastmod_seen),"
+                    " updated_at = excluded.updated_at",
+                    (short_id, claim.content_id, self.run_id, lastmod, now_iso()),
+                )
+                answers[short_id] = Answer.NEW
+        return answers
+
+    @guarded
+    def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO articles (short_id, content_id, status, reason, run_id, updated_at)"
+                " VALUES (?, ?, 'skipped', ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'skipped',"
+                " reason = excluded.reason, run_id = excluded.run_id, updated_at = excluded.updated_at"
+                " WHERE articles.status != 'exported'",
+                (short_id, content_id, reason, self.run_id, now_iso()),
+            )
+            db.execute("DELETE FROM failures WHERE short_id = ?", (short_id,))
+
+    @guarded
+    def release(self, short_id: str) -> None:
+        """A staged article is on its way into a feed: a later drop (a second record of it, under
+        another URL) does not give up its claim or its record."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM articles WHERE short_id = ? AND status = 'claimed' AND run_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM staged WHERE staged.run_id = ? AND staged.short_id = ?)",
+                (short_id, self.run_id, self.run_id, short_id),
+            )
+
+    @guarded
+    def stage(self, record: dict[str, Any]) -> Answer | None:
+        short_id = str(record["short_id"])
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, run_id, revision_run FROM articles WHERE short_id = ?", (short_id,)
+            ).fetchone()
+            if row is not None:
+                status, owner, revision_run = row
+                if status == Answer.EXPORTED and revision_run != self.run_id:
+                    return Answer.EXPORTED
+                if status == "claimed" and owner != self.run_id and owner not in self._dead_runs(db):
+                    return Answer.CLAIMED_ELSEWHERE
+            if row is None or row[0] != Answer.EXPORTED:
+                db.execute(
+                    "INSERT INTO articles (short_id, content_id, status, run_id, updated_at)"
+                    " VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT (short_id) DO UPDATE SET status = 'claimed',"
+                    " run_id = excluded.run_id, reason = NULL, updated_at = excluded.updated_at",
+                    (short_id, record.get("content_id"), self.run_id, now_iso()),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
+                (self.run_id, short_id, record_json(record)),
+            )
+        return None
+
+    def _commit(self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str) -> int:
+        count = 0
+        now = now_iso()
+        for short_id in short_ids:
+            row = db.execute(
+                "SELECT record FROM staged WHERE run_id = ? AND short_id = ?", (run_id, short_id)
+            ).fetchone()
+            record = json.loads(row[0]) if row else {}
+            db.execute(
+                "INSERT INTO articles (short_id, content_id, status, run_id, feed, modified, published, record,"
+                " updated_at) VALUES (?, ?, 'exported', ?, ?, ?, ?, ?, ?) ON CONFLICT (short_id) DO UPDATE SET"
+                " status = 'exported', reason = NULL, run_id = excluded.run_id, feed = excluded.feed,"
+                " modified = COALESCE(excluded.modified, articles.modified),"
+                " published = COALESCE(excluded.published, articles.published),"
+                " record = COALESCE(excluded.record, articles.record), revision_run = NULL,"
+                " lastmod_seen = COALESCE(articles.revision_lastmod, articles.lastmod_seen), revision_lastmod = NULL,"
+                " updated_at = excluded.updated_at",
+                (
+                    short_id,
+                    record.get("content_id"),
+                    run_id,
+                    feed,
+                    record.get("modified") or record.get("published"),
+                    record.get("published"),
+                    row[0] if row else None,
+                    now,
+                ),
+            )
+            db.execute("DELETE FROM failures WHERE short_id = ?", (short_id,))
+            count += 1
+        return count
+
+    # ----- feeds -----------------------------------------------------------------------------------
+
+    @guarded
+    def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT run_id, status FROM feeds WHERE path = ?", (str(target),)).fetchone()
+            if row and row[1] == "writing" and row[0] != self.run_id and self._run_alive(db, str(row[0])):
+                raise FeedBusyError(f"{target} is being written by another live run ({row[0]})")
+            db.execute(
+                "INSERT INTO feeds (path, run_id, part_path, format, status, opened_at)"
+                " VALUES (?, ?, ?, ?, 'writing', ?)"
+                " ON CONFLICT (path) DO UPDATE SET run_id = excluded.run_id, part_path = excluded.part_path,"
+                " format = excluded.format, status = 'writing', opened_at = excluded.opened_at, closed_at = NULL",
+                (str(target), self.run_id, str(part) if part else None, feed_format, now_iso()),
+            )
+
+    def fence(self, target: Path, short_ids: list[str]) -> set[str]:
+        return set(short_ids)  # one machine: a live run's claims are never taken over
+
+    def unfence(self, target: Path, short_ids: set[str]) -> None:
+        pass  # nothing was recorded at fence(): feed_stored() records, after the rename
+
+    @guarded
+    def feed_stored(self, target: Path, short_ids: list[str]) -> int:
+        with self.transaction() as db:
+            count = self._commit(db, short_ids, str(target), self.run_id)
+            db.execute("UPDATE feeds SET status = 'done', closed_at = ? WHERE path = ?", (now_iso(), str(target)))
+        return count
+
+    @guarded
+    def feed_aborted(self, target: Path) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE feeds SET status = 'aborted', closed_at = ? WHERE path = ? AND run_id = ?",
+                (now_iso(), str(target), self.run_id),
+            )
+
+    # ----- failures --------------------------------------------------------------------------------
+
+    def _import_failures_file(self) -> int:
+        """Take over the ``failures.jsonl`` an earlier version kept beside the database (absolute
+        URLs): each article's path becomes a failure entry; the file is renamed ``.imported``."""
+        count = 0
+        for name in ("failures.retrying.jsonl", "failures.jsonl"):
+            old = self.state_dir / name
+            if not old.is_file():
+                continue
+            for line in old.read_text("utf-8", errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a crash
+                if not isinstance(entry, dict) or entry.get("page") != "article":
+                    continue
+                path = urlsplit(str(entry.get("url") or "")).path
+                content_id = article_id(path)
+                if content_id is not None:
+                    self.record_failure(content_id_to_short_id(content_id), path, str(entry.get("reason") or ""))
+                    count += 1
+            os.replace(old, old.with_name(name + ".imported"))
+        return count
+
+    @guarded
+    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO failures (short_id, path, reason, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (short_id) DO UPDATE SET path = excluded.path, reason = excluded.reason,"
+                " attempts = failures.attempts + 1, updated_at = excluded.updated_at",
+                (short_id, path, reason, now_iso()),
+            )
+            db.execute(
+                "UPDATE failures SET given_up = 1 WHERE short_id = ? AND attempts >= ?", (short_id, self.max_failures)
+            )
+            given_up = db.execute("SELECT given_up FROM failures WHERE short_id = ?", (short_id,)).fetchone()
+        return not (given_up and given_up[0])
+
+    @guarded
+    def failures_to_retry(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT short_id, path FROM failures WHERE given_up = 0 ORDER BY updated_at")
+        return [(str(s), str(p)) for s, p in rows.fetchall()]
+
+    @guarded
+    def failures(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT short_id, path, reason, attempts, given_up FROM failures ORDER BY short_id")
+        keys = ("short_id", "path", "reason", "attempts", "given_up")
+        return [dict(zip(keys, row, strict=True)) for row in rows.fetchall()]
+
+    # ----- the corpus ------------------------------------------------------------------------------
+
+    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+        try:
+            cursor = self.db.execute(
+                "SELECT record FROM articles WHERE status = 'exported' AND record IS NOT NULL"
+                " ORDER BY published IS NULL, published, short_id"
+            )
+            for (raw,) in cursor:
+                record: dict[str, Any] = json.loads(raw)
+                if in_range(record.get("published"), since, until):
+                    yield record
+        except sqlite3.Error as error:
+            raise self.fault(error) from error
+
+    @guarded
+    def exported_without_record(self) -> int:
+        """Articles exported by a version that kept no records (rebuild them with ``import``)."""
+        row = self.db.execute("SELECT COUNT(*) FROM articles WHERE status = 'exported' AND record IS NULL").fetchone()
+        return int(row[0])
+
+    @guarded
+    def import_records(self, records: Iterable[Any], source: str) -> tuple[int, int]:
+        """Record articles of a feed written earlier as exported, with their records.
+
+        A file is not trusted: what is not a dwnews record (see :func:`is_record`) is left out.
+        Returns (imported, left out).
+        """
+        count = left_out = 0
+        with self.transaction() as db:
+            for record in records:
+                if not is_record(record):
+                    left_out += 1
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO staged (run_id, short_id, record) VALUES (?, ?, ?)",
+                    (self.run_id, str(record["short_id"]), record_json(record)),
+                )
+                count += self._commit(db, [str(record["short_id"])], source, self.run_id)
+            db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
+        return count, left_out
+
+    @guarded
+    def forget(self, short_ids: Iterable[str]) -> int:
+        with self.transaction() as db:
+            return sum(db.execute("DELETE FROM articles WHERE short_id = ?", (s,)).rowcount for s in short_ids)
+
+    @guarded
+    def forget_all(self) -> int:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM articles").rowcount
+
+    @guarded
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM articles GROUP BY status").fetchall()
+        return {str(status): int(count) for status, count in rows}
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
