@@ -479,12 +479,23 @@ def crawl_command(base_url: str, spider: str, extra: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dwnews.mirror", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the mirror until Ctrl-C")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--root", type=Path, default=DEFAULT_SITE)
-    demo = sub.add_parser("demo", help="serve the mirror and crawl it; extra arguments go to scrapy crawl")
-    demo.add_argument("--root", type=Path, default=DEFAULT_SITE)
-    demo.add_argument("--spider", default="politics")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the mirror until Ctrl-C",
+        description="Serve the mirror on 127.0.0.1 until Ctrl-C; crawl it with -s DWNEWS_BASE_URL=http://127.0.0.1:PORT.",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="the loopback port to listen on (default: 8000)")
+    serve.add_argument("--root", type=Path, default=DEFAULT_SITE, help=f"the saved site (default: {DEFAULT_SITE})")
+    demo = sub.add_parser(
+        "demo",
+        help="serve the mirror and crawl it; extra arguments go to scrapy crawl",
+        description="Serve the mirror on a free loopback port and run `scrapy crawl` against it with a throwaway "
+        "state directory (unless -s DWNEWS_STATE_DIR=... is given). Arguments this command does not know go to "
+        "scrapy crawl; without any, the records go to demo.jsonl.",
+        epilog="example: python3 -m dwnews.mirror demo -O /tmp/demo.jsonl -a section=s-12756",
+    )
+    demo.add_argument("--root", type=Path, default=DEFAULT_SITE, help=f"the saved site (default: {DEFAULT_SITE})")
+    demo.add_argument("--spider", default="politics", help="the spider to run: politics (default) or article")
     args, extra = parser.parse_known_args(argv)
     if not args.root.is_dir():
         parser.error(f"--root {args.root}: no such directory")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 class ExitStatus(IntEnum):
-    """The exit statuses of dwnews' commands (README "Exit status")."""
+    """The exit statuses of dwnews' commands (docs/scheduling.md, "Exit statuses")."""
 
     OK = 0
     SCRAPY = 1  # Scrapy could not start the crawl

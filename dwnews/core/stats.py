@@ -7,6 +7,7 @@ A stat whose key has ``{placeholders}`` is a family: ``SOURCE_FOUND(source="feed
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,10 +35,14 @@ class Stat:
         return self.key.split("{", 1)[0]
 
     def matches(self, key: str) -> bool:
+        """Is ``key`` this stat, or one of this family's keys?"""
         if not self.is_family:
             return key == self.key
-        parts = [text for text, *_ in string.Formatter().parse(self.key)]
-        return key.startswith(parts[0]) and key.endswith(parts[-1]) and len(key) > len(parts[0]) + len(parts[-1])
+        pattern = "".join(
+            re.escape(text) + ("[^/]+" if field is not None and field != "event" else ".+" if field else "")
+            for text, field, _, _ in string.Formatter().parse(self.key)
+        )
+        return re.fullmatch(pattern, key) is not None
 
 
 STATS: list[Stat] = []

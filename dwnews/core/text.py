@@ -100,7 +100,7 @@ def dedupe(values: list[str]) -> list[str]:
 
 # ----- Kiswahili corpus cleaning ----------------------------------------------------------------
 #
-# Conventions (README "Text conventions"): text is Unicode NFC; quotation marks are the ASCII
+# Conventions (docs/text.md): text is Unicode NFC; quotation marks are the ASCII
 # double quote ("), written by DW Kiswahili as two apostrophes ('') or typographic quotes;
 # apostrophes, in Kiswahili words such as ng'ombe or in quotes inside quotes, are the ASCII
 # apostrophe ('). Paragraphs are separated by one blank line.

@@ -27,7 +27,7 @@ from dwnews.core.outcome import Outcome, StorageError
 from dwnews.core.stats import count, total
 from dwnews.crawl.ledger import ledger_keeper
 
-# a stable name: people filter their logs on it (README, docs)
+# a stable name: people filter their logs on it (docs/scheduling.md)
 logger = logging.getLogger("dwnews.summary")
 
 SOURCES = (Source.SECTIONS, Source.NEWS_SITEMAP, Source.SITEMAP, Source.FEED, Source.FAILURES)

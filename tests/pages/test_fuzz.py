@@ -1,8 +1,8 @@
 """Property-based tests (hypothesis): the parsers and the cleaning functions never raise.
 
 Inputs are the mirror's real pages mutated at random (cut, repeated, spliced with random markup,
-truncated) and random text. The budget (examples per property) is FUZZ_EXAMPLES; the README's
-"Reliability" table reports it.
+truncated) and random text. The budget (examples per property) is FUZZ_EXAMPLES; docs/reliability.md
+reports it.
 """
 
 from __future__ import annotations
