@@ -3,12 +3,9 @@
 Every field is read from the most stable source first: the JSON-LD ``NewsArticle``, then the
 embedded state (``window.__APOLLO_STATE__`` of 2023-24, ``window.__APP_STATE__`` since 2025),
 then stable DOM hooks of the current layout (2023-2026) and of the legacy layout (before
-mid-2023), and the ``<meta>`` tags. Each source is a class of :mod:`dwnews.pages.sources` with one
-method per field it can give; :data:`COMPOSITION` says in which order the page asks them for each
-field, so a layout DW no longer serves goes with its module and its row there. DW's styled class
-names are hashed and change with every redesign, so no selector uses them. Which source gave each
-field, and which fields are missing, is recorded in ``events`` so that a crawl can count it: a site
-change shows up as numbers.
+mid-2023), and the ``<meta>`` tags: a class of :mod:`dwnews.pages.sources` each, composed by
+:data:`COMPOSITION`. Which source gave each field, and which fields are missing, is recorded in
+``events`` so that a crawl can count it: a site change shows up as numbers.
 
 Hostile input costs only the source or field it is in, never the page: invalid bytes (see
 :mod:`dwnews.core.encoding`), JSON that does not parse or nests deeper than MAX_JSON_DEPTH (skipped
@@ -21,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from lxml.etree import ParserError
@@ -30,112 +27,51 @@ from dwnews.core import ids, urls
 from dwnews.core.encoding import decode_html
 from dwnews.core.site import PoliticsRule
 from dwnews.core.text import dedupe, image_text_key, word_count
-from dwnews.pages.html import MAX_HTML_DEPTH, MAX_JSON_DEPTH, Body, extract_body, first, parse_html, read_json, text_of
-from dwnews.pages.sources.base import STATIC_IMAGE_BASE, UNKNOWN_LAYOUT, FoundBody, Image, Source
-from dwnews.pages.sources.current import IMAGE_FORMAT_ID, CurrentLayout
+from dwnews.pages.html import MAX_JSON_DEPTH as MAX_JSON_DEPTH  # the tests read it here
+from dwnews.pages.html import Body, first, parse_html, text_of
+from dwnews.pages.sources import UNKNOWN_LAYOUT, FoundBody, Image, Source
+from dwnews.pages.sources.current import CurrentLayout
 from dwnews.pages.sources.jsonld import JsonLd
 from dwnews.pages.sources.legacy import LegacyLayout
 from dwnews.pages.sources.meta import MetaTags
-from dwnews.pages.sources.state import STATE_LANGUAGES, AppState
-
-__all__ = [
-    "COMPOSITION",
-    "DEFAULT_POLITICS",
-    "FIELD_SOURCES",
-    "HTML_TYPES",
-    "IMAGE_FORMAT_ID",
-    "MAX_HTML_DEPTH",
-    "MAX_JSON_DEPTH",
-    "STATE_LANGUAGES",
-    "STATIC_IMAGE_BASE",
-    "ArticlePage",
-    "Body",
-    "Image",
-    "extract_body",
-    "is_html",
-    "parse_html",
-    "read_article",
-    "read_json",
-]
+from dwnews.pages.sources.state import AppState
 
 DEFAULT_POLITICS = PoliticsRule()
 
 # Every source of an article's fields and, for each field it gives, its place in that field's
 # order: 1 is asked first, and the first value that is not empty is the field's (``kicker``,
 # ``category_ids``, ``topics``, ``images``: every source's values, in that order). One row per
-# source, so that a layout DW no longer serves is deleted with its row and nothing else. The page's
-# own sources (its URL, ``<html lang>``, canonical link, short link, the body's credit lines) are
-# no layout's: ArticlePage asks them before or after these (see its docstring for every order).
+# source, so that a layout DW no longer serves is deleted with its row and nothing else. The current
+# layout comes after the legacy one for ``layout`` (an ``article header h1`` is common, a
+# ``div.longText`` is not) and last for ``published`` (the visible date: text to parse). The page's
+# own sources (URL, ``<html lang>``, canonical and short link, credit lines) come before or after.
+# fmt: off
 COMPOSITION: tuple[tuple[type[Source], Mapping[str, int]], ...] = (
     (JsonLd, {"title": 1, "teaser": 1, "authors": 1, "published": 1, "modified": 1}),
-    (
-        AppState,
-        {
-            "content_id": 1,
-            "page_short_id": 2,
-            "language": 1,
-            "title": 2,
-            "teaser": 2,
-            "body": 1,
-            "category": 1,
-            "category_id": 1,
-            "category_ids": 1,
-            "authors": 2,
-            "published": 2,
-            "modified": 2,
-        },
-    ),
-    (
-        CurrentLayout,
-        {
-            "layout": 2,  # after the legacy one: an ``article header h1`` is common, a ``div.longText`` is not
-            "page_short_id": 1,
-            "title": 3,
-            "teaser": 3,
-            "body": 2,
-            "kicker": 1,
-            "category": 2,
-            "topics": 1,
-            "authors": 3,
-            "published": 5,  # the visible date: text to parse, the last resort
-            "images": 1,
-        },
-    ),
-    (
-        LegacyLayout,
-        {
-            "layout": 1,
-            "page_short_id": 3,
-            "title": 4,
-            "teaser": 4,
-            "body": 3,
-            "category": 3,
-            "topics": 2,
-            "authors": 4,
-            "published": 4,
-            "images": 2,
-        },
-    ),
+    (AppState, {"content_id": 1, "page_short_id": 2, "language": 1, "title": 2, "teaser": 2, "body": 1,
+                "category": 1, "category_id": 1, "category_ids": 1, "authors": 2, "published": 2, "modified": 2}),
+    (CurrentLayout, {"layout": 2, "page_short_id": 1, "title": 3, "teaser": 3, "body": 2, "kicker": 1,
+                     "category": 2, "topics": 1, "authors": 3, "published": 5, "images": 1}),
+    (LegacyLayout, {"layout": 1, "page_short_id": 3, "title": 4, "teaser": 4, "body": 3, "category": 3,
+                    "topics": 2, "authors": 4, "published": 4, "images": 2}),
     (MetaTags, {"canonical_url": 1, "language": 2, "title": 5, "teaser": 5, "published": 3, "modified": 3}),
 )
+# fmt: on
 
 
-def _field_order(
-    composition: tuple[tuple[type[Source], Mapping[str, int]], ...],
-) -> dict[str, tuple[tuple[int, str], ...]]:
-    """For each field, the sources that give it (their index in ``composition`` and the name their
-    events give them), in its order.
+def _field_order() -> dict[str, tuple[tuple[type[Source], str], ...]]:
+    """For each field, the sources that give it in its order, with the names their events give them.
 
     A rank for a method the source lacks, a field method no rank names, or two sources with one
     rank for a field is a slip in the table: raised at import, not a field silently never read.
     """
-    ranked: dict[str, list[tuple[int, int]]] = {}
-    for index, (source, ranks) in enumerate(composition):
+    ranked: dict[str, list[tuple[int, type[Source]]]] = {}
+    for source, ranks in COMPOSITION:
         for name, rank in ranks.items():
             if not callable(getattr(source, name, None)):
                 raise TypeError(f"COMPOSITION ranks {source.__name__}.{name}(), which it does not have")
-            ranked.setdefault(name, []).append((rank, index))
-    for source, ranks in composition:
+            ranked.setdefault(name, []).append((rank, source))
+    for source, ranks in COMPOSITION:
         unranked = sorted(name for name in ranked if name not in ranks and callable(getattr(source, name, None)))
         if unranked:
             raise TypeError(f"COMPOSITION gives {source.__name__} no rank for {', '.join(unranked)}")
@@ -143,18 +79,24 @@ def _field_order(
         if len({rank for rank, _ in entries}) != len(entries):
             raise TypeError(f"COMPOSITION gives two sources of {name} one rank")
     return {
-        name: tuple((index, composition[index][0].event_name(name)) for _, index in sorted(entries))
+        name: tuple((source, source.event_names.get(name, source.name)) for _, source in sorted(entries))
         for name, entries in ranked.items()
     }
 
 
-_FIELD_ORDER = _field_order(COMPOSITION)
+_FIELD_ORDER = _field_order()
 #: the composed sources of each field, first to last, by the names their events give them
-FIELD_SOURCES: dict[str, tuple[str, ...]] = {
-    name: tuple(event for _, event in order) for name, order in _FIELD_ORDER.items()
-}
+FIELD_SOURCES = {name: tuple(event for _, event in order) for name, order in _FIELD_ORDER.items()}
 
-_SourceT = TypeVar("_SourceT", bound=Source)
+
+def _text_field(name: str) -> cached_property[str | None]:
+    """A text field of the page: the first value its sources give (see ``ArticlePage._pick``)."""
+
+    def read(page: ArticlePage) -> str | None:
+        value = page._pick(name, *page._hooks(name))
+        return str(value) if value else None
+
+    return cached_property(read)
 
 
 class ArticlePage:
@@ -202,14 +144,11 @@ class ArticlePage:
             self.tree, too_deep = parse_html("<html></html>")
         if too_deep:
             self.events.append("html_too_deep")
-        self._sources = tuple(source(self) for source, _ in COMPOSITION)
-
-    # ----- the composition ---------------------------------------------------------------
+        self._sources = {source: source(self) for source, _ in COMPOSITION}
 
     def _hooks(self, name: str) -> list[tuple[str, Callable[[], Any]]]:
-        """The methods of the sources that give field ``name``, in its order, with the names their
-        events give them."""
-        return [(event, getattr(self._sources[index], name)) for index, event in _FIELD_ORDER.get(name, ())]
+        """The methods of field ``name``'s sources, in its order, with the names their events give them."""
+        return [(event, getattr(self._sources[source], name)) for source, event in _FIELD_ORDER.get(name, ())]
 
     def _pick(self, name: str, *candidates: tuple[str, Callable[[], Any]]) -> Any:
         """First non-empty candidate, computed in order and no further than needed; records which
@@ -231,44 +170,24 @@ class ArticlePage:
         return None
 
     def _all_of(self, name: str) -> list[Any]:
-        """The values of every source of field ``name``, in its order."""
         return [value for _, hook in self._hooks(name) for value in hook()]
-
-    def _source(self, kind: type[_SourceT]) -> _SourceT:
-        for source in self._sources:
-            if isinstance(source, kind):
-                return source
-        raise LookupError(f"{kind.__name__} is not in COMPOSITION")
-
-    def _first(self, xpath: str) -> Any | None:
-        return first(self.tree, xpath)
-
-    def _bad(self, kind: str, name: str) -> None:
-        self.events.append(f"{kind}/{name}")
-
-    # ----- what the structured sources hold, as they hold it -----------------------------
 
     @property
     def jsonld(self) -> dict[str, Any]:
-        """The JSON-LD NewsArticle object, or {} (invalid JSON-LD is counted, not raised)."""
-        return self._source(JsonLd).data
+        return cast(JsonLd, self._sources[JsonLd]).data
 
     @property
     def state(self) -> dict[str, Any]:
-        """The embedded app state (``__APP_STATE__`` or ``__APOLLO_STATE__``) as a dict, or {}."""
-        return self._source(AppState).data
+        return cast(AppState, self._sources[AppState]).data
 
     @property
     def state_article(self) -> dict[str, Any]:
-        """The state's ``Article`` entity for this page's content id, or {}."""
-        return self._source(AppState).article
+        return cast(AppState, self._sources[AppState]).article
 
     @cached_property
     def layout(self) -> str:
         """``current`` (2023-2026 React app), ``legacy`` (before mid-2023) or ``unknown``."""
         return str(self._first_of("layout") or UNKNOWN_LAYOUT)
-
-    # ----- identity ----------------------------------------------------------------------
 
     @cached_property
     def path_content_id(self) -> int | None:
@@ -276,13 +195,10 @@ class ArticlePage:
 
     @cached_property
     def canonical_url(self) -> str | None:
-        """The page's canonical link (``link[rel=canonical]``, else ``og:url``) without tracking.
-
-        A page's own canonical link is data: one that is no absolute http(s) URL is no canonical
-        URL (``bad_url/canonical``). Where it points is judged by :attr:`on_site_canonical`.
-        """
+        """The page's canonical link (``link[rel=canonical]``, else ``og:url``) without tracking; one
+        that is no absolute http(s) URL is none (``bad_url/canonical``)."""
         candidates = [
-            lambda: self._first('/descendant::link[@rel="canonical"][1]/@href'),
+            lambda: first(self.tree, '/descendant::link[@rel="canonical"][1]/@href'),
             *(hook for _, hook in self._hooks("canonical_url")),
         ]
         for candidate in candidates:
@@ -290,7 +206,7 @@ class ArticlePage:
             if link and urls.usable_url(link):
                 return urls.strip_tracking(link)
             if link:
-                self._bad("bad_url", "canonical")
+                self.events.append("bad_url/canonical")
         return None
 
     @cached_property
@@ -313,7 +229,7 @@ class ArticlePage:
         absolute http(s) URL."""
         if urls.usable_url(self.url):
             return urls.strip_tracking(self.url)
-        self._bad("bad_url", "url")
+        self.events.append("bad_url/url")
         return ""
 
     @cached_property
@@ -333,13 +249,11 @@ class ArticlePage:
 
     @cached_property
     def page_short_id(self) -> str | None:
-        """The short id the page itself shows (copy button, state permalink, legacy Permalink)."""
         found = self._first_of("page_short_id")
         return str(found) if found else None
 
     @cached_property
     def content_id(self) -> int | None:
-        """The content id: from the URL, else the canonical URL, the state, the page's short link."""
         value = self._pick(
             "content_id",
             ("url", lambda: self.path_content_id),
@@ -360,8 +274,6 @@ class ArticlePage:
             self.events.append("short_id_mismatch")
         return computed
 
-    # ----- fields ------------------------------------------------------------------------
-
     @cached_property
     def language(self) -> str | None:
         def from_url() -> str | None:
@@ -376,24 +288,30 @@ class ArticlePage:
         )
         return str(value) if value else None
 
-    @cached_property
-    def title(self) -> str | None:
-        value = self._pick("title", *self._hooks("title"))
-        return str(value) if value else None
-
-    @cached_property
-    def teaser(self) -> str | None:
-        value = self._pick("teaser", *self._hooks("teaser"))
-        return str(value) if value else None
+    title = _text_field("title")
+    teaser = _text_field("teaser")
+    category = _text_field("category")
+    category_id = _text_field("category_id")  # DW's ``originId`` (19990022 is politics), when the page embeds it
+    published = _text_field("published")
+    modified = _text_field("modified")
 
     @cached_property
     def _found_body(self) -> FoundBody | None:
-        found: FoundBody | None = self._pick("body", *self._hooks("body"))
-        return found
+        """The first source's body with paragraphs; failing that, the first that held only credit
+        lines (an old DW radio item: its text is its teaser, its body "Auteur : ..."), whose credits
+        still fill authors and editors though the page has no body."""
+        credits_only: FoundBody | None = None
+        for source, hook in self._hooks("body"):
+            found: FoundBody | None = hook()
+            if found is not None and found.body.paragraphs:
+                self.events.append(f"source/body/{source}")
+                return found
+            credits_only = credits_only or found
+        self.events.append("missing/body")
+        return credits_only
 
     @cached_property
     def body(self) -> Body:
-        """The body: state ``Article.text`` HTML, else the DOM rich text, else legacy ``longText``."""
         return self._found_body.body if self._found_body else Body([])
 
     @property
@@ -420,19 +338,7 @@ class ArticlePage:
         return self._all_of("kicker")
 
     @cached_property
-    def category(self) -> str | None:
-        value = self._pick("category", *self._hooks("category"))
-        return str(value) if value else None
-
-    @cached_property
-    def category_id(self) -> str | None:
-        """DW's category id (``originId``; 19990022 is politics) when the page embeds it."""
-        value = self._pick("category_id", *self._hooks("category_id"))
-        return str(value) if value else None
-
-    @cached_property
     def category_ids(self) -> list[str]:
-        """Every category id the page embeds (strings, as DW writes them)."""
         return self._all_of("category_ids")
 
     @cached_property
@@ -448,28 +354,16 @@ class ArticlePage:
         return list(value or [])
 
     @cached_property
-    def published(self) -> str | None:
-        value = self._pick("published", *self._hooks("published"))
-        return str(value) if value else None
-
-    @cached_property
-    def modified(self) -> str | None:
-        value = self._pick("modified", *self._hooks("modified"))
-        return str(value) if value else None
-
-    @cached_property
     def images(self) -> list[Image]:
         seen: set[str] = set()
         unique = []
         for image in self._all_of("images"):
             if not urls.usable_url(image.url):  # a javascript: or relative data-url, a lost character
-                self._bad("bad_url", "images")
+                self.events.append("bad_url/images")
             elif image.url not in seen:
                 seen.add(image.url)
                 unique.append(image)
         return unique
-
-    # ----- the record --------------------------------------------------------------------
 
     def is_politics(self, rule: PoliticsRule = DEFAULT_POLITICS) -> bool:
         """Politics by the embedded category id, or by the category/kicker text where no id is embedded."""
@@ -487,7 +381,6 @@ class ArticlePage:
         short_id = self.short_id
         body = self.body
         body.image_texts = self._image_texts(self.body_container)  # after the images (they need the body)
-        editors = body.editors
         return {
             "short_id": short_id,
             "short_url": ids.short_url(short_id) if short_id else None,  # base 62: always https
@@ -503,7 +396,7 @@ class ArticlePage:
             "category_id": self.category_id,
             "topics": self.topics,
             "authors": self.authors,
-            "editors": list(editors),
+            "editors": list(body.editors),
             "agencies": list(body.agencies),
             "published": self.published,
             "modified": self.modified,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -120,30 +120,13 @@ def _text(element: etree._Element) -> str | None:
     return (str(text).strip() or None) if text else None
 
 
-def _child_text(element: etree._Element, *names: str) -> str | None:
-    for child in element:
+def _text_of(elements: Iterable[etree._Element], *names: str) -> str | None:
+    """The first text of ``elements`` (an element's children, or ``.iter()``: all it holds) named ``names``."""
+    for child in elements:
         if _local(child.tag) in names:
             text = _text(child)
             if text:
                 return text
-    return None
-
-
-def _descendant_text(element: etree._Element, name: str) -> str | None:
-    for child in element.iter():
-        if _local(child.tag) == name:
-            text = _text(child)
-            if text:
-                return text
-    return None
-
-
-def _unusable(url: str) -> str | None:
-    """Why a link of a sitemap or feed cannot be followed ("bad_url", "bad_id"), or None."""
-    if not urls.usable_url(url):
-        return "bad_url"
-    if urls.has_bad_content_id(url):
-        return "bad_id"
     return None
 
 
@@ -181,11 +164,17 @@ class _StreamedPage:
         raise NotImplementedError
 
     def _usable(self, url: str | None) -> str | None:
-        why = _unusable(url) if url else "no_url"
-        if url is None or why:
-            self.skipped[why or "no_url"] += 1
-            return None
-        return url
+        """``url``, or None when it cannot be followed (counted in ``skipped`` by why)."""
+        if not url:
+            why = "no_url"
+        elif not urls.usable_url(url):
+            why = "bad_url"
+        elif urls.has_bad_content_id(url):
+            why = "bad_id"
+        else:
+            return url
+        self.skipped[why] += 1
+        return None
 
 
 class SitemapPage(_StreamedPage):
@@ -219,13 +208,13 @@ class SitemapPage(_StreamedPage):
                 yield element
 
     def _entry(self, node: etree._Element) -> Entry | None:
-        loc = self._usable(_child_text(node, "loc"))
+        loc = self._usable(_text_of(node, "loc"))
         if loc is None:
             return None
         return Entry(
             url=loc,
-            published=iso_utc(_descendant_text(node, "publication_date")),
-            modified=iso_utc(_child_text(node, "lastmod")),
+            published=iso_utc(_text_of(node.iter(), "publication_date")),
+            modified=iso_utc(_text_of(node, "lastmod")),
         )
 
 
@@ -248,7 +237,7 @@ class FeedPage(_StreamedPage):
                 yield element
 
     def _entry(self, node: etree._Element) -> Entry | None:
-        link = _child_text(node, "link")
+        link = _text_of(node, "link")
         if link is None:  # Atom: <link href="..."/>
             for child in node:
                 if _local(child.tag) == "link" and child.get("href"):
@@ -259,10 +248,10 @@ class FeedPage(_StreamedPage):
             return None
         return Entry(
             url=link,
-            published=iso_utc(_child_text(node, "date", "published") or _rfc822(_child_text(node, "pubDate"))),
-            modified=iso_utc(_child_text(node, "updated")),
-            content_id=ids.content_id_from_text(_child_text(node, "contentID")),
-            subject=_child_text(node, "subject", "category"),
+            published=iso_utc(_text_of(node, "date", "published") or _rfc822(_text_of(node, "pubDate"))),
+            modified=iso_utc(_text_of(node, "updated")),
+            content_id=ids.content_id_from_text(_text_of(node, "contentID")),
+            subject=_text_of(node, "subject", "category"),
         )
 
 

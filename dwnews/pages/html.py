@@ -1,12 +1,8 @@
 """Reading a page's markup and its embedded JSON: the machinery every source of an article shares.
 
-:func:`parse_html` builds the element tree (a page nested deeper than libxml2 builds is built again,
-MAX_HTML_DEPTH deep, by :class:`_BoundedTreeBuilder`); :func:`read_json` reads JSON-LD and embedded
-state (a value nested deeper than MAX_JSON_DEPTH is skipped like invalid JSON); :func:`text_of` and
-:func:`extract_body` read visible text and a body container's paragraphs. Nothing here recurses over
-a tree or a JSON value: every walk keeps a stack of its own, so a hostile page costs its size, never
-the interpreter's stack. No field is read here; of DW's markup this knows only what body text needs:
-the body containers, and the ads, embeds and figures that are no body text.
+Nothing here recurses over a tree or a JSON value: every walk keeps a stack of its own, so a hostile
+page costs its size, never the interpreter's stack. No field is read here; of DW's markup this knows
+only what body text needs: the body containers, and the ads, embeds and figures that are no body text.
 """
 
 from __future__ import annotations
@@ -39,38 +35,16 @@ MAX_HTML_DEPTH = 256
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Elements whose text is never body text: media, embeds, ads, widgets.
-_SKIP_TAGS = frozenset(
-    {
-        "figure",
-        "figcaption",
-        "blockquote",
-        "script",
-        "style",
-        "noscript",
-        "aside",
-        "iframe",
-        "svg",
-        "button",
-        "picture",
-        "img",
-        "video",
-        "audio",
-        "form",
-    }
-)
-_SKIP_CLASSES = frozenset(
-    {
-        "rich-text-ad",
-        "advertisement",
-        "picBox",
-        "gallery",
-        "embed",
-        "tweet",
-        "sharing-bar",
-        "copyright",
-        "placeholder-image",
-    }
-)
+# fmt: off
+_SKIP_TAGS = frozenset({
+    "figure", "figcaption", "blockquote", "script", "style", "noscript", "aside", "iframe", "svg", "button",
+    "picture", "img", "video", "audio", "form",
+})
+_SKIP_CLASSES = frozenset({
+    "rich-text-ad", "advertisement", "picBox", "gallery", "embed", "tweet", "sharing-bar", "copyright",
+    "placeholder-image",
+})
+# fmt: on
 _BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "li"})
 _HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 _LEGACY_BLOCKS = "./p | ./h2 | ./h3 | ./ul/li | ./ol/li"
@@ -111,10 +85,7 @@ def _classes(element: Any) -> set[str]:
 
 
 def _is_skipped(element: Any) -> bool:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _SKIP_TAGS:
-        return True
-    return bool(_classes(element) & _SKIP_CLASSES)
+    return element.tag in _SKIP_TAGS or bool(_classes(element) & _SKIP_CLASSES)
 
 
 def _is_body_container(element: Any) -> bool:
@@ -123,10 +94,7 @@ def _is_body_container(element: Any) -> bool:
 
 
 def text_of(element: Any) -> str:
-    """Visible text of an element without the text of skipped children (ads, figures, embeds).
-
-    Walked with a stack of its own, not recursion: a tree may be thousands of levels deep.
-    """
+    """Visible text of an element without the text of skipped children (ads, figures, embeds)."""
     parts: list[str] = [element.text or ""]
     children: list[Iterator[Any]] = [iter(element)]
     tails: list[str] = []  # the tail of each element being walked, written once its children are done
@@ -148,9 +116,7 @@ def text_of(element: Any) -> str:
 
 
 def _body_blocks(container: Any) -> Iterator[Any]:
-    """The blocks of a body container in document order: ``p``, ``h2``-``h4`` and ``li`` that are
-    not inside another block, media, an embed or an ad. One walk with a stack of its own, so the
-    cost is the container's size whatever its depth."""
+    """The blocks of a body container in document order (see :func:`extract_body`)."""
     children: list[Iterator[Any]] = [iter(container)]
     while children:
         child = next(children[-1], None)
@@ -168,12 +134,11 @@ def extract_body(container: Any, legacy: bool = False) -> Body:
     """Paragraphs of a body container, in document order, with credit lines moved out.
 
     Blocks are ``p``, ``h2``-``h4`` and ``li`` not nested in another block or in media, embeds
-    or ads. In the legacy layout a nested ``div.longText`` holds a picture gallery, not text.
+    or ads. Legacy bodies hold video teasers, galleries (a nested ``div.longText``) and newsletter
+    boxes in nested divs between the paragraphs: there the article's text is the direct children.
     """
     body = Body([])
     blocks: list[tuple[str, str]] = []
-    # Legacy bodies hold video teasers, galleries and newsletter boxes in nested divs between
-    # the paragraphs; the article's own text is always a direct child there.
     elements = container.xpath(_LEGACY_BLOCKS) if legacy else _body_blocks(container)
     for element in elements:
         text = text_of(element)
@@ -208,7 +173,7 @@ def _move_credit_lines(blocks: list[tuple[str, str]], body: Body) -> None:
 
 
 def walk_dicts(value: Any) -> Iterator[dict[str, Any]]:
-    """Every object in a JSON value, depth first in document order; with a stack of its own."""
+    """Every object in a JSON value, depth first in document order."""
     stack: list[Iterator[Any]] = [iter([value])]
     while stack:
         child = next(stack[-1], None)
@@ -222,8 +187,7 @@ def walk_dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """True when a JSON value has objects or arrays nested more than ``limit`` deep; level by
-    level, no recursion."""
+    """True when a JSON value has objects or arrays nested more than ``limit`` deep (level by level)."""
     level = [value]
     depth = 0
     while True:
@@ -245,11 +209,8 @@ _JSON = json.JSONDecoder(parse_int=_json_int)
 
 
 def read_json(text: str, start: int | None = None) -> Any:
-    """The JSON value of ``text`` (or the one starting at ``start``, with anything after it).
-
-    Raises ValueError, as for invalid JSON, for a value nested deeper than MAX_JSON_DEPTH
-    (the decoder's RecursionError included).
-    """
+    """The JSON value of ``text`` (or the one starting at ``start``, with anything after it); a
+    value nested deeper than MAX_JSON_DEPTH raises ValueError, as invalid JSON does."""
     try:
         value = _JSON.decode(text) if start is None else _JSON.raw_decode(text, start)[0]
     except RecursionError:
@@ -372,10 +333,7 @@ class _BoundedTreeBuilder:
 
 def parse_html(html: str) -> tuple[Any, bool]:
     """The element tree of a page, and whether it was nested too deep for libxml2 (then built by
-    :class:`_BoundedTreeBuilder`). ``huge_tree`` lets libxml2 build 2048 levels instead of 256.
-
-    Raises ParserError or ValueError for what is no document at all.
-    """
+    :class:`_BoundedTreeBuilder`); ParserError or ValueError for what is no document at all."""
     parser = lxml.html.HTMLParser(huge_tree=True)
     tree = lxml.html.document_fromstring(html, parser=parser)
     if not any(error.type == ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log):

@@ -150,3 +150,12 @@ def test_each_field_is_asked_of_its_sources_in_the_documented_order() -> None:
         "modified": ("jsonld", "state", "meta"),
         "images": ("dom", "legacy"),
     }
+
+
+def test_a_body_of_credit_lines_alone_fills_authors_and_editors_but_is_no_body() -> None:
+    page_file = TESTS / "fixtures" / "dw-credit-lines" / "pages" / "fr_2011-05-23_legacy-layout_a-6533123.html"
+    page = ArticlePage("https://www.dw.com/fr/x/a-6533123", page_file.read_text("utf-8"))
+    record = page.record()
+    assert (record["authors"], record["editors"]) == (["Kossivi Tiassou"], ["M-A. Pioerron"])
+    assert record["body"] == "" and record["teaser"] and "missing/body" in page.events
+    assert "source/authors/credit_line" in page.events

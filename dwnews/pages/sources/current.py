@@ -16,7 +16,7 @@ from dwnews.core import ids
 from dwnews.core.dates import parse_text_date
 from dwnews.core.text import collapse_whitespace, dedupe
 from dwnews.pages.html import RICH_TEXT, extract_body, first, has_class, text_of
-from dwnews.pages.sources.base import STATIC_IMAGE_BASE, UNKNOWN_LAYOUT, FoundBody, Image, Source, found_body
+from dwnews.pages.sources import STATIC_IMAGE_BASE, UNKNOWN_LAYOUT, FoundBody, Image, Source, found_body
 
 IMAGE_FORMAT_ID = "6"  # DW's 940x529 rendition
 _IMAGE_ID_RE = re.compile(r"/image/(\d+)_")
@@ -60,7 +60,6 @@ class CurrentLayout(Source):
 
     @cached_property
     def rich_text(self) -> Any | None:
-        """The body container: ``div.rich-text`` (by class or ``data-tracking-name``)."""
         return self.first(f'/descendant::div[@data-tracking-name="{RICH_TEXT}" or {has_class(RICH_TEXT)}][1]')
 
     @cached_property
@@ -71,18 +70,12 @@ class CurrentLayout(Source):
         return dedupe([text_of(span) for span in kicker.xpath("./span | ./a")])
 
     def layout(self) -> str:
-        if self.page.tree.xpath("//article//header//h1") or self.rich_text is not None:
-            return self.layout_name
-        return ""
-
-    # ----- identity ----------------------------------------------------------------------
+        found = self.page.tree.xpath("//article//header//h1") or self.rich_text is not None
+        return self.layout_name if found else ""
 
     def page_short_id(self) -> str | None:
-        """The short link of the page's copy button."""
         wrapper = 'string(//article/descendant::*[contains(@class, "copy-button-wrapper")][1])'
         return ids.short_id_from_text(self.page.tree.xpath(wrapper))
-
-    # ----- fields ------------------------------------------------------------------------
 
     def title(self) -> str:
         return collapse_whitespace(self.page.tree.xpath("string(//article//header//h1)"))
@@ -95,14 +88,12 @@ class CurrentLayout(Source):
         return None if container is None else found_body(container, extract_body(container))
 
     def kicker(self) -> list[str]:
-        """The kicker's items: the category first, then topics."""
         return self._kicker
 
     def category(self) -> str | None:
         return self._kicker[0] if self._kicker else None
 
     def topics(self) -> list[str]:
-        """The kicker's items after the category, then the related topics' links."""
         related = self.page.tree.xpath('//section[@id="related-topics"]//a[contains(@href, "/t-")]')
         return self._kicker[1:] + [text_of(a) for a in related]
 
@@ -128,16 +119,9 @@ class CurrentLayout(Source):
     def images(self) -> list[Image]:
         """The lead figure (outside the body), then the figures of the body the page chose; those
         are in this layout's markup on a page of this layout, or of none (the state's body HTML)."""
-        images: list[Image] = []
         lead = self.first(f"//article/descendant::figure[not(ancestor::*[{has_class(RICH_TEXT)}])][1]")
-        if lead is not None:
-            image = figure_image(lead)
-            if image:
-                images.append(image)
+        figures = [] if lead is None else [lead]
         container = self.page.body_container
         if container is not None and self.page.layout in (self.layout_name, UNKNOWN_LAYOUT):
-            for figure in container.xpath(".//figure"):
-                image = figure_image(figure)
-                if image:
-                    images.append(image)
-        return images
+            figures += container.xpath(".//figure")
+        return [image for image in map(figure_image, figures) if image]

@@ -12,12 +12,11 @@ from typing import Any
 from dwnews.core.dates import iso_utc
 from dwnews.core.text import collapse_whitespace, dedupe
 from dwnews.pages.html import read_json
-from dwnews.pages.sources.base import Source
+from dwnews.pages.sources import Source
 
 
 def _is_article_type(value: Any) -> bool:
-    """A JSON-LD ``@type`` naming an article type (``NewsArticle``, or a list holding one)."""
-    names = value if isinstance(value, list) else [value]
+    names = value if isinstance(value, list) else [value]  # "NewsArticle", or a list holding one
     return any(isinstance(name, str) and name.endswith("Article") for name in names)
 
 

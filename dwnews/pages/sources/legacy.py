@@ -16,7 +16,7 @@ from dwnews.core import ids
 from dwnews.core.dates import iso_utc
 from dwnews.core.text import collapse_whitespace, split_names
 from dwnews.pages.html import LONG_TEXT, extract_body, has_class
-from dwnews.pages.sources.base import STATIC_IMAGE_BASE, FoundBody, Image, Source, found_body
+from dwnews.pages.sources import STATIC_IMAGE_BASE, FoundBody, Image, Source, found_body
 
 # The labels of the ``ul.smallList`` items, in the editions' languages, by what they hold.
 _LABELS = {
@@ -35,7 +35,6 @@ class LegacyLayout(Source):
 
     @cached_property
     def long_text(self) -> Any | None:
-        """The body container: ``div.longText``."""
         return self.first(f"/descendant::div[{has_class(LONG_TEXT)}][1]")
 
     @cached_property
@@ -50,7 +49,6 @@ class LegacyLayout(Source):
         return entries
 
     def meta_value(self, key: str) -> str | None:
-        """The text of a ``ul.smallList`` entry without its label."""
         item = self.meta_items.get(key)
         if item is None:
             return None
@@ -60,12 +58,8 @@ class LegacyLayout(Source):
     def layout(self) -> str:
         return self.layout_name if self.long_text is not None else ""
 
-    # ----- identity ----------------------------------------------------------------------
-
     def page_short_id(self) -> str | None:
         return ids.short_id_from_text(self.meta_value("permalink") or "")
-
-    # ----- fields ------------------------------------------------------------------------
 
     def title(self) -> str:
         return collapse_whitespace(self.page.tree.xpath('string(//div[@id="bodyContent"]//h1)'))
@@ -110,7 +104,7 @@ class LegacyLayout(Source):
             try:
                 url = urljoin(STATIC_IMAGE_BASE, src)
             except ValueError:  # e.g. "http://[::1/x.jpg": no URL at all
-                self.bad("bad_url", "images")
+                self.page.events.append("bad_url/images")
                 continue
             caption = collapse_whitespace(box.xpath("string(./p)")) or None
             images.append(Image(url=url, caption=caption, credit=None))

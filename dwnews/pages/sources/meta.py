@@ -12,7 +12,7 @@ from functools import cached_property
 
 from dwnews.core.dates import iso_utc
 from dwnews.core.text import collapse_whitespace
-from dwnews.pages.sources.base import Source
+from dwnews.pages.sources import Source
 
 _TITLE_SUFFIX_RE = re.compile(r"\s+[–|-]\s+DW\s+[–|-]\s+[\d./]+\s*$")
 
@@ -35,7 +35,6 @@ class MetaTags(Source):
         return found
 
     def value(self, *names: str) -> str | None:
-        """The value of the first of ``names`` the page has."""
         return next((self.values[name] for name in names if name in self.values), None)
 
     def canonical_url(self) -> str | None:

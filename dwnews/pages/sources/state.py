@@ -8,7 +8,7 @@ even where the DOM shows a teaser of it), the content id and the persons behind 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 from lxml.etree import ParserError
 
@@ -16,28 +16,21 @@ from dwnews.core import ids
 from dwnews.core.dates import iso_utc
 from dwnews.core.text import collapse_whitespace, dedupe
 from dwnews.pages.html import extract_body, parse_html, read_json, walk_dicts
-from dwnews.pages.sources.base import FoundBody, Source, found_body
+from dwnews.pages.sources import FoundBody, Source, found_body
 
 # DW's language enum (state ``Article.language``) for the editions this project reads.
+# fmt: off
 STATE_LANGUAGES = {
-    "KISWAHILI": "sw",
-    "GERMAN": "de",
-    "ENGLISH": "en",
-    "FRENCH": "fr",
-    "BOSNIAN": "bs",
-    "AMHARIC": "am",
-    "HAUSA": "ha",
-    "PORTUGUESE": "pt",
-    "SPANISH": "es",
-    "ARABIC": "ar",
+    "KISWAHILI": "sw", "GERMAN": "de", "ENGLISH": "en", "FRENCH": "fr", "BOSNIAN": "bs", "AMHARIC": "am",
+    "HAUSA": "ha", "PORTUGUESE": "pt", "SPANISH": "es", "ARABIC": "ar",
 }
+# fmt: on
 
 _STATE_MARKERS = ("window.__APP_STATE__", "window.__APOLLO_STATE__")
 
 
-def _is_json_int(value: Any) -> bool:
-    """A JSON integer: True and False are ints to Python, not to JSON."""
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_json_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not to JSON
 
 
 class AppState(Source):
@@ -89,23 +82,19 @@ class AppState(Source):
             return self.data.get(ref, {}) if isinstance(ref, str) else {}
         return value
 
-    # ----- identity ----------------------------------------------------------------------
-
     def content_id(self) -> int | None:
         value = self.article.get("id")
-        if isinstance(value, bool) or not isinstance(value, int):  # JSON has no bool ids
+        if not _is_json_int(value):
             if value is not None:
-                self.bad("bad_type", "content_id")
+                self.page.events.append("bad_type/content_id")
             return None
         if not ids.valid_content_id(value):
-            self.bad("bad_value", "content_id")
+            self.page.events.append("bad_value/content_id")
             return None
         return value
 
     def page_short_id(self) -> str | None:
         return ids.short_id_from_text(self.json_text("page_short_id", self.article.get("permaLinkUrl")))
-
-    # ----- fields ------------------------------------------------------------------------
 
     def language(self) -> str:
         return STATE_LANGUAGES.get(self.json_text("language", self.article.get("language")), "")
@@ -117,7 +106,6 @@ class AppState(Source):
         return collapse_whitespace(self.json_text("teaser", self.article.get("teaser")))
 
     def body(self) -> FoundBody | None:
-        """The body of ``Article.text``, HTML read with the page's own parse rules (depth bound)."""
         html = self.article.get("text")
         if not isinstance(html, str) or not html.strip():
             return None
@@ -141,13 +129,12 @@ class AppState(Source):
 
     @cached_property
     def _category_ids(self) -> list[str]:
+        # JSON strings (DW writes ids as strings), never str() of a number or an object
         categories = self.json_list("category_id", self.article.get("categories"))
         found = [self.json_text("category_id", c.get("originId")).strip() for c in categories if isinstance(c, dict)]
         return [category_id for category_id in found if category_id]
 
     def category_ids(self) -> list[str]:
-        """Every category id of ``Article.categories``: JSON strings (DW writes ids as strings),
-        never str() of a number or an object."""
         return self._category_ids
 
     def category_id(self) -> str | None:
