@@ -72,8 +72,8 @@ def run_mode(articles: int, sections: int, conditional: bool) -> list[dict[str, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--sections", type=int, default=10)
+    parser.add_argument("--articles", type=int, default=2000, help="articles of the synthetic mirror (default 2000)")
+    parser.add_argument("--sections", type=int, default=10, help="section pages of the mirror (default 10)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     results = {

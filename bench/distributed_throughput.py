@@ -1,6 +1,6 @@
 """Throughput of distributed crawling: 1, 2 and 3 workers on a real Redis, same synthetic mirror.
 
-    python3 bench/distributed_throughput.py [ARTICLES]      # default 1500
+    python3 bench/distributed_throughput.py [ARTICLES] [--workers 1,2,3]      # ARTICLES: default 1500
 
 Starts redis-server and the mirror on loopback, runs N `scrapy crawl politics` workers sharing
 one crawl (DWNEWS_REDIS_URL), politeness off, and reports articles per second between the first
@@ -10,6 +10,7 @@ time. On a 2-core machine the mirror server and N workers compete for the same c
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -60,15 +61,42 @@ def run(workers: int, articles: int, tmp: Path) -> tuple[float, float, int]:
     return len(times) / span, wall, len(times)
 
 
-def main() -> int:
-    articles = int(sys.argv[1]) if len(sys.argv) > 1 else 1500
+def positive_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"worker counts must be 1 or more: {text!r}")
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Needs redis-server on PATH (apt-get install redis-server). Prints a Markdown table; saves nothing.",
+    )
+    parser.add_argument(
+        "articles", nargs="?", type=int, default=1500, help="articles of the synthetic mirror (default 1500)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_list,
+        default=[1, 2, 3],
+        metavar="N,N,...",
+        help="worker counts to measure, one shared crawl each (default 1,2,3)",
+    )
+    args = parser.parse_args(argv)
+    articles = args.articles
+    if articles < 1:
+        parser.error(f"ARTICLES must be 1 or more, not {articles}")
     if shutil.which("redis-server") is None:
         print("redis-server is not installed (apt-get install redis-server)")
         return 1
     print("| workers | articles downloaded | articles/s (first to last download) | wall time, s |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for workers in (1, 2, 3):
+        for workers in args.workers:
             rate, wall, count = run(workers, articles, Path(tmp))
             print(f"| {workers} | {count} | {rate:.0f} | {wall:.1f} |")
     return 0

@@ -134,8 +134,8 @@ def run_extractor(name: str, python: Path, manifest: Path, repeat: int) -> dict[
 
 def profile_page_object(pages: list[dict[str, Any]], rounds: int = 20) -> list[dict[str, Any]]:
     """cProfile of dwnews page object + cleaning over the fixtures: share of time per function."""
+    from dwnews.core.text import clean_record
     from dwnews.pages.article import ArticlePage
-    from dwnews.text import clean_record
 
     inputs = [(p["url"], Path(p["path"]).read_text("utf-8")) for p in pages]
 

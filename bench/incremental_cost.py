@@ -26,8 +26,8 @@ WORK = OUT / "work"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=20_000, help="articles known before the first measured run")
-    parser.add_argument("--sections", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sections", type=int, default=10, help="section pages of the mirror (default 10)")
+    parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) (default 16)")
     parser.add_argument("--reuse", action="store_true", help="start from throughput.py's state dir")
     parser.add_argument("--new", default="0,10,1000", help="new articles of each run, in order")
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 
     python3 bench/memory.py [--articles 20000] [--new 3000]
 
-Fills cross-run states (``dwnews.ledger`` schema, rows written directly in one transaction) with
+Fills cross-run states (``dwnews.store.sqlite`` schema, rows written directly in one transaction) with
 K known short ids: the N articles of the mirror plus K - N ids the mirror never links. For each K:
 
 - the dedup index alone: a process that opens the state and claims the mirror's N links
@@ -26,21 +26,32 @@ from typing import Any
 from common import OUT, md_table, save, verdict
 from harness import Server, project_crawl, run_process
 
-from dwnews.ledger import DB_NAME, SqliteLedger
+from dwnews.core.ids import content_id_to_short_id
 from dwnews.mirror import SyntheticSite
-from dwnews.urls import content_id_to_short_id
+from dwnews.store.sqlite import DB_NAME, SqliteLedger
 
 WORK = OUT / "work"
 FIRST_ID = SyntheticSite(Path(__file__).resolve().parent.parent / "tests" / "site", articles=1).first_id
 
+# The "dedup index alone" process, run as ``python -c CLAIM_SCRIPT STATE_DIR FIRST COUNT``: it imports
+# only the ledger (not this script, the harness or the mirror), so its peak RSS is the ledger's.
 CLAIM_SCRIPT = """
-import sys, time
+import argparse, time
 from pathlib import Path
-from dwnews.ledger import Claim, SqliteLedger
-from dwnews.urls import content_id_to_short_id
-state_dir, first, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+from dwnews.store.ledger import Claim
+from dwnews.store.sqlite import SqliteLedger
+from dwnews.core.ids import content_id_to_short_id
+parser = argparse.ArgumentParser(
+    prog="python -c CLAIM_SCRIPT (bench/memory.py)",
+    description="Open a state and claim COUNT links (content ids FIRST...); print seconds and how many were known.",
+)
+parser.add_argument("state_dir", type=Path)
+parser.add_argument("first", type=int, help="the first content id")
+parser.add_argument("count", type=int, help="how many consecutive content ids")
+args = parser.parse_args()
+first, count = args.first, args.count
 links = [Claim(content_id_to_short_id(cid), cid) for cid in range(first, first + count)]
-state = SqliteLedger(state_dir, run_id="bench-claims")
+state = SqliteLedger(args.state_dir, run_id="bench-claims")
 start = time.perf_counter()
 answers = state.claim_many(links)
 elapsed = time.perf_counter() - start
@@ -71,12 +82,16 @@ def fill_state(state_dir: Path, site_ids: range, total: int) -> dict[str, float]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="The dedup-index figure comes from a child process, python -c CLAIM_SCRIPT STATE_DIR FIRST COUNT, "
+        "that imports only the ledger.",
+    )
     parser.add_argument("--articles", type=int, default=20_000, help="articles of the mirror (all known)")
     parser.add_argument("--new", type=int, default=3000, help="new articles of the crawls that download")
     parser.add_argument("--known", default="0,20000,100000,1000000", help="K values (0: empty state)")
-    parser.add_argument("--sections", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sections", type=int, default=10, help="section pages of the mirror")
+    parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) of the crawls")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     site_ids = range(FIRST_ID, FIRST_ID + args.articles)

@@ -49,8 +49,8 @@ def _text_list(value: Any) -> list[str]:
 
 def make_dwnews(clean: bool) -> Callable[[dict[str, Any], str], dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
+    from dwnews.core.text import clean_record
     from dwnews.pages.article import ArticlePage
-    from dwnews.text import clean_record
 
     def extract(page: dict[str, Any], html: str) -> dict[str, Any]:
         record = ArticlePage(page["url"], html).record()
@@ -181,10 +181,10 @@ def time_pages(calls: list[Callable[[], Any]], warmup: int, repeat: int, passes:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("extractor", choices=sorted(EXTRACTORS))
-    parser.add_argument("pages", type=Path)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=25)
+    parser.add_argument("extractor", choices=sorted(EXTRACTORS), help="which extractor to run in this interpreter")
+    parser.add_argument("pages", type=Path, help="JSON list of pages: {id, url, path} (extraction.py writes it)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls per page first (default 3)")
+    parser.add_argument("--repeat", type=int, default=25, help="timed calls per page, median taken (default 25)")
     args = parser.parse_args()
 
     import lxml

@@ -59,9 +59,11 @@ class PlainSpider(scrapy.Spider):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--stats-file", type=Path, required=True)
-    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--base-url", required=True, help="the mirror, e.g. http://127.0.0.1:PORT")
+    parser.add_argument("--stats-file", type=Path, required=True, help="where the final crawl stats go (JSON)")
+    parser.add_argument(
+        "-s", dest="settings", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting (repeatable)"
+    )
     args = parser.parse_args()
     settings: dict[str, Any] = {
         "BOT_NAME": "plain",

@@ -28,8 +28,8 @@ from typing import Any
 
 from common import SITE
 
+from dwnews.core.ids import content_id_to_short_id
 from dwnews.mirror import MirrorServer, SyntheticSite
-from dwnews.urls import content_id_to_short_id
 
 # Word swaps (both directions are applied as one swap): Kiswahili words frequent in the fixtures.
 _SWAPS = [
@@ -142,9 +142,9 @@ class BenchServer(MirrorServer):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=20_000)
-    parser.add_argument("--sections", type=int, default=10)
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--articles", type=int, default=20_000, help="articles of the mirror (default 20000)")
+    parser.add_argument("--sections", type=int, default=10, help="section pages linking them (default 10)")
+    parser.add_argument("--port", type=int, default=0, help="loopback port (default 0: a free one, printed)")
     parser.add_argument("--plain", action="store_true", help="SyntheticSite as it is, without varied wording")
     parser.add_argument(
         "--known-below",

@@ -1,6 +1,6 @@
 """Rendering cost: Splash render time per page and the crawl slowdown with rendering on.
 
-    bash scripts/splash/install.sh && python3 bench/splash_render.py
+    bash scripts/splash/install.sh && python3 bench/splash_render.py [--render-runs 5] [--crawl-runs 3]
 
 Starts a real Splash (scripts/splash/start.sh) and the loopback mirror, then measures
 1. render.html time per page (median of 5) for the mirror's listing and article pages;
@@ -11,6 +11,7 @@ Prints a Markdown table; traffic goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -66,7 +67,20 @@ def crawl_seconds(base_url: str, extra: list[str], runs: int = 3) -> tuple[float
     return statistics.median(times), items
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Needs Splash (bash scripts/splash/install.sh). Prints Markdown tables; saves nothing.",
+    )
+    parser.add_argument(
+        "--render-runs", type=int, default=5, help="render.html calls per page; the median counts (default 5)"
+    )
+    parser.add_argument(
+        "--crawl-runs", type=int, default=3, help="crawls per rendering mode; the median counts (default 3)"
+    )
+    args = parser.parse_args(argv)
+    if args.render_runs < 1 or args.crawl_runs < 1:
+        parser.error("--render-runs and --crawl-runs must be 1 or more")
     port = free_port()
     env = {
         **os.environ,
@@ -81,7 +95,7 @@ def main() -> int:
     splash = f"http://127.0.0.1:{port}"
     try:
         with MirrorServer(DEFAULT_SITE) as mirror:
-            print("| page | render.html, ms (median of 5, wait=0.5 s) | plain GET, ms |")
+            print(f"| page | render.html, ms (median of {args.render_runs}, wait=0.5 s) | plain GET, ms |")
             print("|---|---|---|")
             for name, path in PAGES.items():
                 url = mirror.base_url + path
@@ -89,7 +103,7 @@ def main() -> int:
                 with urllib.request.urlopen(url) as answer:
                     answer.read()
                 plain = (time.perf_counter() - start) * 1000
-                print(f"| {name} | {render_ms(splash, url):.0f} | {plain:.1f} |")
+                print(f"| {name} | {render_ms(splash, url, args.render_runs):.0f} | {plain:.1f} |")
             print()
             splash_settings = ["-s", f"SPLASH_URL={splash}", "-s", f"DWNEWS_SPLASH_ARGS={json.dumps(RENDER_ARGS)}"]
             runs = {
@@ -97,11 +111,14 @@ def main() -> int:
                 "listing pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing"],
                 "listing and article pages rendered": [*splash_settings, "-s", "DWNEWS_SPLASH_PAGES=listing,article"],
             }
-            print("| crawl of the mirror (default sources, 6 articles kept) | wall time, s (median of 3) | slowdown |")
+            print(
+                "| crawl of the mirror (default sources, 6 articles kept) "
+                f"| wall time, s (median of {args.crawl_runs}) | slowdown |"
+            )
             print("|---|---|---|")
             base = None
             for name, extra in runs.items():
-                seconds, items = crawl_seconds(mirror.base_url, extra)
+                seconds, items = crawl_seconds(mirror.base_url, extra, args.crawl_runs)
                 base = base or seconds
                 print(f"| {name} ({items} items) | {seconds:.2f} | {seconds / base:.2f}x |")
     finally:

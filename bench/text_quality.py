@@ -3,9 +3,10 @@ lines, for the cleaning before the issue-15 change (``--before``, a commit) and 
 
     python3 bench/text_quality.py [--before 634371e]
 
-The inputs and the measurements are tests/text_quality.py's (tests/test_text_quality.py guards the
-figures of today's cleaning); "before" runs the same measurements with ``dwnews/text.py`` as it was at
-the ``--before`` commit. No timing: a second or two.
+The inputs and the measurements are tests/helpers.py's (tests/core/test_text_quality.py guards the
+figures of today's cleaning, ``dwnews/core/text.py``); "before" runs the same measurements with the
+cleaning module as it was at the ``--before`` commit (``dwnews/text.py`` before the package was split
+into layers, ``dwnews/core/text.py`` after). No timing: a second or two.
 """
 
 from __future__ import annotations
@@ -23,15 +24,27 @@ from common import ROOT, md_table, save, verdict
 
 sys.path.insert(0, str(ROOT))
 
-from tests import text_quality
+try:  # the measurements moved from tests/text_quality.py into tests/helpers.py with the tests' restructure
+    from tests import helpers as text_quality
+except ImportError:
+    from tests import text_quality  # type: ignore[no-redef]
 
 BEFORE = "634371e"  # the last commit of dwnews/text.py before structural image text and credit labels
 
 
+TEXT_PATHS = ("dwnews/text.py", "dwnews/core/text.py")  # where the cleaning lived, oldest first
+
+
 def old_text_module(commit: str) -> ModuleType:
-    source = subprocess.run(
-        ["git", "show", f"{commit}:dwnews/text.py"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
+    for text_path in TEXT_PATHS:
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{text_path}"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        if shown.returncode == 0:
+            source = shown.stdout
+            break
+    else:
+        raise SystemExit(f"--before {commit}: no {' or '.join(TEXT_PATHS)} at that commit ({shown.stderr.strip()})")
     path = Path(tempfile.mkdtemp()) / "text_before.py"
     path.write_text(source, "utf-8")
     spec = importlib.util.spec_from_file_location("text_before", path)
@@ -66,7 +79,11 @@ def measure_before(old: ModuleType) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", default=BEFORE, help="the commit whose dwnews/text.py is 'before'")
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help="the commit whose cleaning (dwnews/text.py or dwnews/core/text.py) is 'before' (default %(default)s)",
+    )
     args = parser.parse_args()
     before = measure_before(old_text_module(args.before))
     after = text_quality.table(text_quality.current_drops)

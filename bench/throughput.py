@@ -27,26 +27,43 @@ from harness import Measured, Server, plain_command, plain_crawl, project_crawl,
 
 WORK = OUT / "work"
 
+# The package's layers whose code runs during a crawl (dwnews/commands/crawl.py runs the whole crawl).
+DWNEWS_LAYERS = (
+    "dwnews/core/",
+    "dwnews/pages/",
+    "dwnews/store/",
+    "dwnews/crawl/",
+    "dwnews/pipelines/",
+    "dwnews/spiders/",
+)
 # Where a sample's time goes: the first rule (in this order) that a frame of its stack matches.
-_DWNEWS_OTHER = ("dwnews/spiders/", "dwnews/pipelines/", "dwnews/items.py", "dwnews/urls.py", "dwnews/health.py")
 CATEGORIES = [
     (
         "feed export (exporter, .part file, read-back)",
-        ("feedexport.py", "scrapy/exporters.py", "dwnews/feeds.py", "dwnews/exporters.py"),
+        (
+            "feedexport.py",
+            "scrapy/exporters.py",
+            "dwnews/crawl/feeds.py",
+            "dwnews/crawl/exporters.py",
+            "dwnews/store/feedfiles.py",
+        ),
     ),
     (
         "stats counters (Scrapy 2.15 wraps every StatsCollector call in an inspect.Signature.bind check)",
         ("scrapy/statscollectors.py", "scrapy/utils/decorators.py"),
     ),
-    ("cleaning (CleanTextPipeline, dwnews.text)", ("dwnews/pipelines/clean.py",)),
-    ("article parsing (ArticlePage, lxml)", ("dwnews/pages/article.py",)),
+    ("cleaning (CleanTextPipeline, dwnews.core.text)", ("dwnews/pipelines/clean.py",)),
+    ("article parsing (ArticlePage, lxml)", ("dwnews/pages/article.py", "dwnews/pages/sources/")),
     ("listing parsing (ListingPage)", ("dwnews/pages/listing.py",)),
-    # Not dwnews/incremental.py: that spider middleware wraps the spider's output, so its frames are
-    # under every page the spider parses and every spider callback (it would take all of them).
-    ("SQLite ledger (dwnews.ledger)", ("dwnews/ledger.py",)),
-    ("other dwnews code (spider callbacks, other pipelines, items)", _DWNEWS_OTHER),
-    ("logging", ("logging/__init__.py",)),
+    # Not dwnews/crawl/incremental.py: that spider middleware wraps the spider's output, so its frames
+    # are under every page the spider parses and every spider callback (it would take all of them).
+    ("SQLite ledger (dwnews.store.sqlite)", ("dwnews/store/sqlite.py",)),
+    ("page store (conditional requests, dwnews.store.pages)", ("dwnews/store/pages.py",)),
+    # Before the rest of the package: importing dwnews modules at start-up is start-up.
     ("start-up (imports, settings)", ("_find_and_load", "get_project_settings")),
+    # The rest of the package by layer (not dwnews/commands/: the crawl command's frame is under every sample).
+    ("other dwnews code (spider callbacks, middlewares, other pipelines, records)", DWNEWS_LAYERS),
+    ("logging", ("logging/__init__.py",)),
     ("Scrapy: per-response output fan-out (CONCURRENT_ITEMS=100 asyncio tasks)", ("_parallel_asyncio",)),
 ]
 
@@ -58,11 +75,36 @@ def categorize(frames: list[str]) -> str:
     return "Scrapy, Twisted, asyncio: the rest (download, scheduling, middlewares)"
 
 
-def read_pyspy(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
-    """Samples, samples per category, and self samples per function, from py-spy's raw output."""
+# The write path of the project crawl, by the functions on a sample's stack (inclusive: a sample
+# counts for every row whose function is on its stack, so the rows overlap where they nest).
+WRITE_PATH = [
+    ("item pipelines, all (Scrapy's ItemPipelineManager)", "ItemPipelineManager."),
+    ("- CleanTextPipeline", "CleanTextPipeline.process_item"),
+    ("- RequiredFieldsPipeline", "RequiredFieldsPipeline.process_item"),
+    ("- RunDedupPipeline", "RunDedupPipeline.process_item"),
+    ("- StageRecordPipeline", "StageRecordPipeline.process_item"),
+    ("  - of which SqliteLedger.stage (one transaction per record)", "SqliteLedger.stage"),
+    ("  - of which record_json (the staged record's JSON)", "record_json"),
+    ("SqliteLedger.mark_skipped (one transaction per article not kept)", "SqliteLedger.mark_skipped"),
+    ("SqliteLedger.release", "SqliteLedger.release"),
+    ("incremental middleware, claims (SqliteLedger.claim_many, one per page)", "SqliteLedger.claim_many"),
+    ("feed export per item (FeedExporter.item_scraped: exporter, .part file)", "FeedExporter.item_scraped"),
+    ("feed stored at the end (AtomicFileFeedStorage.store: fsync, rename, read-back)", "AtomicFileFeedStorage.store"),
+    ("- of which SqliteLedger.feed_stored (records exported, one transaction)", "SqliteLedger.feed_stored"),
+    ("SQLite COMMITs and BEGINs (SqliteLedger.transaction, every caller)", "SqliteLedger.transaction"),
+]
+
+
+def read_pyspy(raw: Path) -> dict[str, Any]:
+    """From py-spy's raw output: samples, samples per category, self samples per function, samples
+    per innermost dwnews function (its own time and that of the non-dwnews code it calls: lxml,
+    json, sqlite3...), samples with a dwnews function anywhere on the stack, and per WRITE_PATH row."""
     total = 0
     categories: Counter[str] = Counter()
     functions: Counter[str] = Counter()
+    inner: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    write_path: Counter[str] = Counter()
     for line in raw.read_text("utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
@@ -74,7 +116,22 @@ def read_pyspy(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
         total += n
         categories[categorize(frames)] += n
         functions[frames[-1] or "(native code)"] += n
-    return total, categories, functions
+        ours = [frame for frame in frames if any(layer in frame for layer in DWNEWS_LAYERS)]
+        if ours:
+            inner[ours[-1]] += n
+            for frame in set(ours):
+                inclusive[frame] += n
+        for name, needle in WRITE_PATH:
+            if any(needle in frame for frame in frames):
+                write_path[name] += n
+    return {
+        "total": total,
+        "categories": categories,
+        "functions": functions,
+        "dwnews_inner": inner,
+        "dwnews_inclusive": inclusive,
+        "write_path": write_path,
+    }
 
 
 PROFILE_RATE = 250  # samples per second
@@ -98,15 +155,24 @@ def profile(articles: int, concurrency: int) -> dict[str, Any]:
                 state = WORK / "profile-state"
                 shutil.rmtree(state, ignore_errors=True)
                 measured = project_crawl(server, concurrency, WORK, "profile-project", state, prefix=prefix)
-            total, categories, functions = read_pyspy(raw)
+            read = read_pyspy(raw)
+            total = max(read["total"], 1)
             result[name] = {
-                "samples": total,
+                "samples": read["total"],
                 "wall_s": measured.wall_s,
-                "cpu_s": measured.cpu_s,
-                "shares": {k: v / total for k, v in categories.items()},
-                "function_shares": {k: v / total for k, v in functions.most_common(25)},
+                "cpu_s": measured.cpu_s,  # py-spy's and the crawl's (wait4 counts the waited-for child)
+                "shares": {k: v / total for k, v in read["categories"].items()},
+                "function_shares": {k: v / total for k, v in read["functions"].most_common(25)},
+                "dwnews_inner_shares": {k: v / total for k, v in read["dwnews_inner"].most_common(25)},
+                "dwnews_inclusive_shares": {k: v / total for k, v in read["dwnews_inclusive"].most_common(40)},
+                "write_path_shares": {k: read["write_path"][k] / total for k, _ in WRITE_PATH},
             }
     return result
+
+
+def share_rows(shares: dict[str, float], cpu_ms: float, limit: int = 20) -> list[list[str]]:
+    """Table rows: name, share of samples, and that share of the CPU ms per article."""
+    return [[name, f"{100 * share:.1f}%", f"{share * cpu_ms:.3f}"] for name, share in list(shares.items())[:limit]]
 
 
 def summarize(m: Measured) -> dict[str, Any]:
@@ -142,11 +208,16 @@ def rss_profile(m: Measured) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=20_000)
-    parser.add_argument("--sections", type=int, default=10)
+    parser.add_argument("--articles", type=int, default=20_000, help="articles of the mirror (default 20000)")
+    parser.add_argument("--sections", type=int, default=10, help="section pages of the mirror (default 10)")
     parser.add_argument("--rounds", type=int, default=1, help="plain/project pairs, alternated")
     parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN), both crawlers")
-    parser.add_argument("--profile-articles", type=int, default=5000, help="0: no profile")
+    parser.add_argument(
+        "--profile-articles",
+        type=int,
+        default=5000,
+        help="articles of the mirror both crawlers are profiled on with py-spy (default 5000; 0: no profile)",
+    )
     parser.add_argument(
         "-s",
         dest="settings",
@@ -300,6 +371,22 @@ def main() -> int:
                 "dwnews crawl, top functions by self time:",
                 "",
                 md_table(["function", "share", "ms/article"], fn_rows[:20]),
+                "",
+                "dwnews crawl, top costs inside dwnews/: each sample to the innermost dwnews function on its "
+                "stack (its own time and that of the library code it calls: lxml, json, sqlite3...):",
+                "",
+                md_table(
+                    ["function", "share", "ms/article"], share_rows(prof["project"]["dwnews_inner_shares"], our_cpu)
+                ),
+                "",
+                "dwnews crawl, the write path (inclusive: every row whose function is on a sample's stack; "
+                "nested rows overlap):",
+                "",
+                md_table(["where", "share", "ms/article"], share_rows(prof["project"]["write_path_shares"], our_cpu)),
+                "",
+                "py-spy samples the main thread whenever it is not idle: a write waiting for fsync (SQLite's "
+                "COMMIT with synchronous=FULL, the feed's fsync) holds samples while it costs little CPU, so "
+                "ms/article overstates such rows; what-if runs measure them by CPU time.",
             ]
     if args.settings:
         md.insert(1, f"\nBoth crawlers with `{' '.join(extra)}`.")
