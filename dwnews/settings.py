@@ -49,6 +49,10 @@ REDIRECT_MAX_TIMES = 5
 # Retries (500, 502, 503, 504, 522, 524, 408, 429 and network errors) wait DWNEWS_RETRY_BACKOFF x
 # 2^(attempt-1) seconds, or the server's Retry-After, at most DWNEWS_RETRY_MAX_DELAY.
 RETRY_TIMES = 3
+# An overall time limit: a scheduled politics run takes a few minutes; one that hangs on a server that
+# trickles holds its cron lock and misses the next runs. Reached, the crawl ends unhealthy (exit 3)
+# and says so. A backfill (-a source=sitemap) sets its own: -s CLOSESPIDER_TIMEOUT=0 (none).
+CLOSESPIDER_TIMEOUT = 3600
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

@@ -46,7 +46,6 @@ def test_bench_script_imports(name: str, bench_on_path: None) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.e2e
 def test_run_all_smoke(tmp_path: Path) -> None:
     """``bench/run_all.py --smoke``: every part (crawls of a 100-article mirror, a 500-URL sitemap) and the report."""
     env = {**os.environ, "DWNEWS_BENCH_OUT": str(tmp_path), "DWNEWS_BENCH_COMMIT": "smoke test"}

@@ -37,6 +37,8 @@ from dwnews.spiders.base import DwSpider
 logger = logging.getLogger(__name__)
 
 SAMPLES = 3
+#: sections read, one after the other, until one links articles
+SECTIONS_TRIED = 3
 #: candidate article links tried for the samples (a dead link is replaced by the next one)
 _CANDIDATES = 6
 
@@ -60,6 +62,7 @@ class Evidence:
     home_status: str = "not fetched"
     sections: list[str] = field(default_factory=list)
     section: str = ""
+    sections_tried: list[str] = field(default_factory=list)
     section_status: str = "not fetched"
     listing_article_links: dict[str, int] = field(default_factory=dict)  # page -> article links
     other_sw_links: int = 0
@@ -100,6 +103,7 @@ class SiteCheckSpider(DwSpider):
         feeds = self.site.feeds
         self.evidence.feed = feeds[0] if feeds else ""
         self.samples_asked = 0
+        self.sections_to_try: list[str] = []
 
     # ----- requests ------------------------------------------------------------------------
 
@@ -132,6 +136,8 @@ class SiteCheckSpider(DwSpider):
         tracker = self.crawler.get_extension(FailureTracker)
         if tracker is not None:  # nothing answered yet and a network failure: the site cannot be reached
             tracker.unreachable(str(request.url), reason, failure.value)
+        if what == "section":
+            yield from self._next_section()
 
     @staticmethod
     def _status(response: Response) -> str:
@@ -146,10 +152,17 @@ class SiteCheckSpider(DwSpider):
             self.evidence.feeds_named.append(response.urljoin(href.get()))
         self.evidence.sections = list(links.sections)
         self._add_candidates(links.articles.values())
-        others = [url for url in links.sections if urlsplit(url).path != urlsplit(response.url).path]
-        if others:  # the home page is a section too, and its own navigation links it
-            self.evidence.section = others[0]
-            yield self._request(others[0], self.parse_section, "section")
+        # the sections the crawl follows (media sections are not among them); the home page is a
+        # section too, and its own navigation links it
+        self.sections_to_try = [url for url in links.sections if urlsplit(url).path != urlsplit(response.url).path]
+        yield from self._next_section()
+
+    def _next_section(self) -> Iterable[Request]:
+        """The next section to read, while none has linked an article yet (at most SECTIONS_TRIED)."""
+        if self.sections_to_try and len(self.evidence.sections_tried) < SECTIONS_TRIED:
+            self.evidence.section = self.sections_to_try.pop(0)
+            self.evidence.sections_tried.append(self.evidence.section)
+            yield self._request(self.evidence.section, self.parse_section, "section")
         else:
             yield from self._next_sample()
 
@@ -158,7 +171,10 @@ class SiteCheckSpider(DwSpider):
         if response.status == 200 and isinstance(response, TextResponse):
             links = self._listing(response, "section")
             self._add_candidates(links.articles.values())
-        yield from self._next_sample()
+            if links.articles:
+                yield from self._next_sample()
+                return
+        yield from self._next_section()  # it links no article: the next one
 
     def _listing(self, response: TextResponse, what: str) -> Any:
         html, _ = decode_html(response.body, response.encoding)
@@ -259,7 +275,11 @@ class SiteCheckSpider(DwSpider):
                 "category": record["category"],
                 "language": record["language"],
                 # what the text itself is, by a language identifier (not what the page declares)
-                "body_kiswahili": is_kiswahili(" ".join(page.body.paragraphs[:3])) if page.body.paragraphs else None,
+                "body_kiswahili": (
+                    is_kiswahili(" ".join(page.body.paragraphs[:3]), self.config["DWNEWS_LANGID_MAX_CHARS"])
+                    if page.body.paragraphs
+                    else None
+                ),
             }
         )
         yield from self._next_sample()
@@ -290,7 +310,8 @@ def checks(evidence: Evidence, language: str, politics: PoliticsRule) -> list[Ch
             "a section page answers and links articles",
             _fetched(e.section_status) and e.listing_article_links.get("section", 0) > 0,
             f"{e.section or 'no section'} -> {e.section_status}, "
-            f"{e.listing_article_links.get('section', 0)} article links",
+            f"{e.listing_article_links.get('section', 0)} article links"
+            + (f" (sections read: {len(e.sections_tried)})" if len(e.sections_tried) > 1 else ""),
             ("DWNEWS_HOME_PATH",),
         )
     )

@@ -2,14 +2,20 @@
 
 - ``export -O FILE [--since D] [--until D]``: the corpus (every exported article once, its latest
   revision, ordered by ``published``) as JSON Lines, JSON or CSV by the file's extension, written
-  with the crawl's own exporters, as ``FILE.part`` renamed into place;
+  with the crawl's own exporters through the one output writer (:mod:`dwnews.store.outputs`): a
+  temporary file of an unpredictable name renamed into place, a second export to the same file
+  refused, the temporary file removed on SIGTERM, SIGINT or SIGHUP. A stored record that cannot be
+  read back is left out, named, and makes the export exit 4 (the rest is written);
 - ``stats``: articles by status; ``failures``: articles that failed, and those given up;
 - ``forget SHORT_ID ... | --all``: the next incremental run downloads and exports them again;
 - ``import FEED ...``: record the articles of feeds written earlier (JSON Lines or JSON) as
-  exported, with their records: rebuilds a state that was lost or made by an older version.
+  exported, with their records: rebuilds a state that was lost or made by an older version. Each
+  entry is checked; one that is not a record is named (file:line), left out and counted, the rest
+  imported.
 
 ``--state-dir DIR`` (default ``.scrapy/dwnews``) for SQLite, or ``--redis-url URL`` for the
-distributed ledger. Exit status: 0 done, 2 bad arguments or no state there, 4 storage fault.
+distributed ledger. Exit status: 0 done, 2 bad arguments, no state there, or the output is being
+written by another run; 4 storage fault (or unreadable stored records); 128+N stopped by signal N.
 """
 
 from __future__ import annotations
@@ -18,21 +24,23 @@ import argparse
 import codecs
 import contextlib
 import json
-import os
-import stat
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 from scrapy.exporters import BaseItemExporter, JsonItemExporter, JsonLinesItemExporter
 from scrapy.utils.project import get_project_settings
 
-from dwnews.core.outcome import ExitStatus, StorageError
+from dwnews.core.outcome import ExitStatus, FeedBusyError, StorageError
 from dwnews.crawl.exporters import SpreadsheetCsvItemExporter
-from dwnews.store.feedfiles import FEED_FORMATS, records_in_feed
-from dwnews.store.ledger import Ledger
+from dwnews.store.feedfiles import FEED_FORMATS, entries_in_feed
+from dwnews.store.ledger import Ledger, outside_record_problems
+from dwnews.store.outputs import Output
 from dwnews.store.redis import RedisLedger
 from dwnews.store.sqlite import DB_NAME, SqliteLedger
 
@@ -70,26 +78,67 @@ def _write(records: Iterable[dict[str, Any]], handle: IO[bytes], fmt: str, encod
 
 
 def export(records: Iterable[dict[str, Any]], target: Path, encoding: str | None = None) -> int:
-    """Write records to ``target``: a regular file as ``.part`` renamed into place, anything else
-    (a device, a pipe) in place. Returns how many. ``encoding``: default ``FEED_EXPORT_ENCODING``."""
+    """Write records to ``target`` through the one output writer (:class:`~dwnews.store.outputs.Output`):
+    a regular file as a temporary file renamed into place, anything else (a device, a pipe) in
+    place. Returns how many. ``encoding``: default ``FEED_EXPORT_ENCODING``.
+
+    Raises :class:`StorageError`, or :class:`FeedBusyError` when another run or export is writing
+    ``target`` (or it is a link or lock that is not ours); the temporary file is removed on any error
+    or exception (a signal turned into one by :func:`signals_interrupt`)."""
     fmt = feed_format(target)
-    real = Path(os.path.realpath(target))
-    if real.exists() and not stat.S_ISREG(real.stat().st_mode):
-        with real.open("wb") as handle:
-            return _write(records, handle, fmt, encoding)
-    real.parent.mkdir(parents=True, exist_ok=True)
-    part = real.with_name(real.name + ".export.part")
-    try:
-        with part.open("wb") as handle:
+    with Output.open(target) as output:
+        with output.handle() as handle:
             count = _write(records, handle, fmt, encoding)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise
+        output.commit()
     return count
+
+
+class StopSignalError(Exception):
+    """A signal asked the command to stop (its output, unfinished, is removed on the way out)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM, SIGINT and SIGHUP raise :class:`StopSignalError` (in the main thread), so that the
+    export's ``with`` blocks remove its temporary file; the handlers are restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set from the main thread (a test calling main() from another)
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise StopSignalError(signum)
+
+    wanted = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, interrupt) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class BadRows:
+    """The stored records an export could not read back: counted and named (the first few)."""
+
+    SHOWN = 5
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str]] = []
+
+    def __call__(self, short_id: str, problem: str) -> None:
+        self.rows.append((short_id, problem))
+
+    def line(self, target: Path) -> str:
+        named = ", ".join(f"{short_id} ({problem})" for short_id, problem in self.rows[: self.SHOWN])
+        more = f" and {len(self.rows) - self.SHOWN} more" if len(self.rows) > self.SHOWN else ""
+        return (
+            f"{len(self.rows)} stored records cannot be read back and were left out of {target}: {named}{more}; "
+            "forget them (python3 -m dwnews.state forget SHORT_ID ...) and the next crawl fetches them again"
+        )
 
 
 def _day(value: str) -> str:
@@ -120,7 +169,19 @@ def _add_where(parser: argparse.ArgumentParser, after_command: bool = False) -> 
         default=argparse.SUPPRESS if after_command else "",
         help="the distributed ledger (DWNEWS_REDIS_URL) instead",
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=argparse.SUPPRESS if after_command else 60.0,
+        metavar="SECONDS",
+        help="how long to wait for a ledger another run is writing (default 60); then it says which run",
+    )
 
+
+_IMPORT_HELP = (
+    "record the articles of earlier feeds (.jsonl, .json) as exported; each entry is checked, and one that "
+    "is not a record is named (file:line), left out and counted while the rest is imported (exit status 0)"
+)
 
 _EPILOG = """examples:
   python3 -m dwnews.state export -O siasa.jsonl            the whole corpus, one JSON record a line
@@ -131,16 +192,45 @@ _EPILOG = """examples:
   python3 -m dwnews.state import feeds/*.jsonl             rebuild a lost state from earlier feeds
   python3 -m dwnews.state --redis-url redis://:PASSWORD@10.0.0.5:6379/0 export -O siasa.jsonl
 
-exit status: 0 done, 2 bad arguments or no state there, 4 storage fault (disk full, unreadable state)
+exports go through a temporary file renamed into place; a second export to the same file refuses
+(exit 2); a stored record that cannot be read back is named and left out, the rest written (exit 4);
+import leaves out the entries that are not records, naming the first few (file:line), and exits 0
+
+exit status: 0 done, 2 bad arguments, no state there, or the output is being written by another run,
+4 storage fault (disk full, unreadable state, unreadable stored records), 128+N stopped by signal N
 """
 
 
 def _open(args: argparse.Namespace, read_only: bool) -> Ledger:
     if args.redis_url:
         return RedisLedger(args.redis_url, "dwnews:cli")
-    if not (args.state_dir / DB_NAME).is_file() and read_only:
+    if read_only and not SqliteLedger.exists(args.state_dir):
         raise LookupError(f"no state in {args.state_dir} (no {DB_NAME}); give --state-dir DIR")
-    return SqliteLedger(args.state_dir, run_id="cli", read_only=read_only)
+    return SqliteLedger(args.state_dir, run_id="cli", read_only=read_only, timeout=args.wait)
+
+
+def _import(ledger: SqliteLedger, path: Path) -> None:
+    """Import one feed file: its good entries recorded, the others named (the first few) and counted."""
+    left_out: list[str] = []
+
+    def good() -> Iterator[Any]:
+        for entry in entries_in_feed(path):
+            problems = [entry.problem] if entry.problem else outside_record_problems(entry.record)
+            if problems:
+                left_out.append(f"{entry.where}: {'; '.join(problems[:2])}")
+            else:
+                yield entry.record
+
+    imported, refused = ledger.import_records(good(), str(path.absolute()))
+    skipped = len(left_out) + refused
+    print(
+        f"imported {imported} articles from {path}"
+        + (f"; left out {skipped} entries that are not records" if skipped else "")
+    )
+    for reason in left_out[: BadRows.SHOWN]:
+        print(f"dwnews: left out {reason}", file=sys.stderr)
+    if len(left_out) > BadRows.SHOWN:
+        print(f"dwnews: ... and {len(left_out) - BadRows.SHOWN} more entries of {path} left out", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     forget = sub.add_parser("forget", parents=[where], help="forget articles by short id (or --all)")
     forget.add_argument("short_ids", nargs="*")
     forget.add_argument("--all", action="store_true", help="forget every article")
-    imports = sub.add_parser(
-        "import", parents=[where], help="record the articles of earlier feeds (.jsonl, .json) as exported"
-    )
+    imports = sub.add_parser("import", parents=[where], help=_IMPORT_HELP, description=_IMPORT_HELP)
     imports.add_argument("feeds", nargs="+", type=Path)
     args = parser.parse_args(argv)
     if args.command == "forget" and not (args.all or args.short_ids):
@@ -187,36 +275,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dwnews: storage fault: {fault}", file=sys.stderr)
         return ExitStatus.STORAGE
     try:
-        if args.command == "export":
-            count = export(ledger.records(args.since, args.until), args.output, args.encoding)
-            print(f"exported {count} articles to {args.output}")
-            missing = ledger.exported_without_record() if isinstance(ledger, SqliteLedger) else 0
-            if missing:
-                print(
-                    f"dwnews: {missing} articles were exported by an older version that kept no records; "
-                    "rebuild them from their feeds: python3 -m dwnews.state import FEED.jsonl ...",
-                    file=sys.stderr,
-                )
-        elif args.command == "stats":
-            print(json.dumps(ledger.counts(), sort_keys=True))
-        elif args.command == "failures":
-            for entry in ledger.failures():
-                print(json.dumps(entry, ensure_ascii=False, sort_keys=True))
-        elif args.command == "forget":
-            if args.all:
-                print(f"forgot {ledger.forget_all()} articles")
-            else:
-                print(f"forgot {ledger.forget(args.short_ids)} of {len(args.short_ids)} articles")
-        elif args.command == "import":
-            if not isinstance(ledger, SqliteLedger):
-                print("dwnews: import rebuilds a SQLite state (--state-dir), not the Redis ledger", file=sys.stderr)
-                return ExitStatus.USAGE
-            for path in args.feeds:
-                imported, left_out = ledger.import_records(records_in_feed(path), str(path.absolute()))
-                print(
-                    f"imported {imported} articles from {path}"
-                    + (f"; left out {left_out} entries that are not records" if left_out else "")
-                )
+        with signals_interrupt():
+            return _run(args, ledger)
+    except StopSignalError as stop:
+        untouched = f"; {args.output} was left as it was" if args.command == "export" else ""
+        print(f"dwnews: stopped by {stop}{untouched}", file=sys.stderr)
+        return 128 + stop.signum
+    except FeedBusyError as busy:
+        print(f"dwnews: {busy}", file=sys.stderr)
+        return ExitStatus.USAGE
     except StorageError as fault:
         print(f"dwnews: storage fault: {fault}", file=sys.stderr)
         return ExitStatus.STORAGE
@@ -225,6 +292,40 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.STORAGE if isinstance(error, OSError) else ExitStatus.USAGE
     finally:
         ledger.close()
+
+
+def _run(args: argparse.Namespace, ledger: Ledger) -> int:
+    """One subcommand on an open ledger; its exit status."""
+    if args.command == "export":
+        bad = BadRows()
+        count = export(ledger.records(args.since, args.until, bad=bad), args.output, args.encoding)
+        print(f"exported {count} articles to {args.output}")
+        missing = ledger.exported_without_record() if isinstance(ledger, SqliteLedger) else 0
+        if missing:
+            print(
+                f"dwnews: {missing} articles were exported by an older version that kept no records; "
+                "rebuild them from their feeds: python3 -m dwnews.state import FEED.jsonl ...",
+                file=sys.stderr,
+            )
+        if bad.rows:
+            print(f"dwnews: storage fault: {bad.line(args.output)}", file=sys.stderr)
+            return ExitStatus.STORAGE
+    elif args.command == "stats":
+        print(json.dumps(ledger.counts(), sort_keys=True))
+    elif args.command == "failures":
+        for entry in ledger.failures():
+            print(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+    elif args.command == "forget":
+        if args.all:
+            print(f"forgot {ledger.forget_all()} articles")
+        else:
+            print(f"forgot {ledger.forget(args.short_ids)} of {len(args.short_ids)} articles")
+    elif args.command == "import":
+        if not isinstance(ledger, SqliteLedger):
+            print("dwnews: import rebuilds a SQLite state (--state-dir), not the Redis ledger", file=sys.stderr)
+            return ExitStatus.USAGE
+        for path in args.feeds:
+            _import(ledger, path)
     return ExitStatus.OK
 
 

@@ -175,7 +175,8 @@ _setting(
     "DWNEWS_HEALTH_MAX_FAILED_SHARE",
     0.25,
     "float",
-    "Unhealthy when more than this share of the pages requested failed for good.",
+    "Unhealthy when more than this share of the pages this run newly tried failed for good (a page that failed the "
+    "same way in an earlier run is reported, not counted).",
     H,
     minimum=0,
     maximum=1,
@@ -188,6 +189,14 @@ _setting(
     H,
     minimum=0,
     maximum=1,
+)
+_setting(
+    "DWNEWS_HEALTH_MIN_PAGES",
+    5,
+    "int",
+    "Pages newly tried before the failed share is judged (pages that failed so in earlier runs do not count).",
+    H,
+    minimum=1,
 )
 _setting(
     "DWNEWS_HEALTH_MIN_ARTICLES",
@@ -254,6 +263,42 @@ _setting(
     "bool",
     "When Splash does not answer or fails on a page: crawl without rendering (True) or stop / fail the page.",
     J,
+)
+
+B = "bounds"
+_setting(
+    "DWNEWS_MAX_SECTIONS",
+    100,
+    "int",
+    "Section pages the home page may lead a run to (DW Kiswahili links about 20); the rest are counted.",
+    B,
+    minimum=1,
+)
+_setting(
+    "DWNEWS_MAX_BODY_CHARS",
+    500_000,
+    "int",
+    "Characters of body text one record may hold (DW's longest articles hold about 40,000); a longer body is "
+    "cut at a paragraph boundary, counted and logged.",
+    B,
+    minimum=1000,
+)
+_setting(
+    "DWNEWS_LANGID_MAX_CHARS",
+    2000,
+    "int",
+    "Characters of a text given to the language identifier (a few sentences tell a language).",
+    B,
+    minimum=100,
+)
+_setting(
+    "DWNEWS_PAGE_STORE_KEEP_RUNS",
+    10,
+    "int",
+    "Runs a listing page, sitemap or feed stays in the page store (pages.sqlite3) without being fetched; then "
+    "it is pruned (counted as dwnews/conditional/pruned) and next fetched in full.",
+    B,
+    minimum=1,
 )
 
 DEFAULTS: dict[str, Any] = {entry.name: entry.default for entry in SETTINGS}

@@ -60,7 +60,10 @@ class Article:
 #: the exported fields, in the export order (settings.FEED_EXPORT_FIELDS)
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Article) if not f.metadata.get("transient"))
 
-#: what a record must have to be exported: missing one, it is dropped (counted per field)
+#: what a record must have to be exported: missing one, it is dropped (counted per field). The text
+#: is the body: an old DW radio item, whose text is its teaser and whose body holds only credit
+#: lines, gets its teaser as its body from the page object; a teaser alone is never taken for the
+#: text (a body DW moved where no hook finds it would export teasers for good)
 CORE_FIELDS: tuple[str, ...] = ("short_id", "title", "body", "published")
 
 # The type of each field's value (None allowed for every field but short_id and content_id).
@@ -69,6 +72,11 @@ _TEXT |= {"category", "category_id", "published", "modified", "crawled_at"}
 _TEXT_LISTS = frozenset({"subheadings", "topics", "authors", "editors", "agencies"})
 _URLS = ("short_url", "url")
 _IMAGE_KEYS = ("url", "caption", "credit")
+
+
+def missing_fields(record: Mapping[str, Any]) -> list[str]:
+    """The core fields a record lacks (:data:`CORE_FIELDS`)."""
+    return [name for name in CORE_FIELDS if not record.get(name)]
 
 
 def exported(item: Any) -> dict[str, Any]:

@@ -32,6 +32,17 @@ POLITICS_CATEGORY_ID = "19990022"
 #: the category / kicker labels that mean politics where a page embeds no category id
 POLITICS_LABELS = ("Siasa",)
 
+#: words of a section's slug that make it a media section (videos, audio, the "Media Center"): such
+#: sections link av-/video-/audio- pages, not articles, and are not followed
+#: (``/sw/video-za-hivi-punde/s-...``, the old layout's "Media Center")
+MEDIA_SECTION_WORDS = frozenset({"video", "videos", "audio", "media", "mediacenter", "podcast", "podcasts"})
+
+
+def is_media_section(slug: str) -> bool:
+    """Is a section with this URL slug a media section (see :data:`MEDIA_SECTION_WORDS`)?"""
+    return any(word in MEDIA_SECTION_WORDS for word in slug.lower().replace("/", "-").split("-"))
+
+
 # The credit lines that end a DW item, "<label>: <names>", by the field they fill. Only labels seen
 # on real DW material (tests/fixtures/dw-credit-lines/labels.json gives the page for each): sw
 # Mwandishi (author), Mhariri (editor), Mtayarishaji (producer: who prepared the item, one of its

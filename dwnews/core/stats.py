@@ -74,6 +74,11 @@ SOURCE_NEW = _stat("dwnews/source/{source}/new", "... of which new to the ledger
 SOURCE_KNOWN = _stat("dwnews/source/{source}/known", "... of which the ledger knew (not downloaded)", D)
 SOURCE_DUPLICATE = _stat("dwnews/source/{source}/duplicate", "... of which another link had led to already", D)
 SOURCE_KEPT = _stat("dwnews/source/{source}/kept", "politics articles found through a source", D)
+SOURCE_LOST = _stat(
+    "dwnews/source/{source}/lost",
+    "a source that answered before (the home page: always) and failed for good in this run: the crawl is unhealthy",
+    D,
+)
 SOURCE_MISSING = _stat("dwnews/source/{source}/missing", "a discovery source that could not be read", D)
 SOURCE_DROPPED = _stat(
     "dwnews/source/{source}/dropped/{reason}",
@@ -128,13 +133,19 @@ INCREMENTAL_SKIPPED = _stat(
 INCREMENTAL_REVISED = _stat("dwnews/incremental/revised", "exported articles requested again as revisions", I)
 STATE_RECOVERED = _stat(
     "dwnews/state/recovered/{what}",
-    "clean-up after a killed run: dead_runs, claims_released, feeds_committed, parts_removed, failures_imported",
+    "clean-up after a killed run: dead_runs, claims_released, feeds_committed, parts_removed, failures_imported, "
+    "feeds_not_ours (a dead run's feed path holds another file: left alone, its articles fetched again)",
     I,
 )
+FAILURES_KNOWN_AGAIN = _stat(
+    "dwnews/failures/known_again", "pages that failed for good the same way in an earlier run (not held against it)", I
+)
+FAILURES_KNOWN_SINCE = _stat("dwnews/failures/known_since", "when the oldest of them first failed so", I)
 FAILURES_GIVEN_UP = _stat("dwnews/failures/given_up", "articles that failed in DWNEWS_MAX_FAILURES runs", I)
 CONDITIONAL = _stat(
     "dwnews/conditional/{what}",
-    "conditional requests: sent, not_modified/<page>, modified, refetched, bytes_saved, store_error",
+    "conditional requests: sent, not_modified/<page>, modified, refetched, bytes_saved, store_error, pruned "
+    "(pages no run fetched in DWNEWS_PAGE_STORE_KEEP_RUNS runs, removed from the page store)",
     I,
 )
 
@@ -162,9 +173,23 @@ SPLASH_UNAVAILABLE = _stat(
 )
 REDIS_WORKER = _stat("dwnews/redis/worker", "1: this crawl was a worker of a shared Redis crawl", R)
 REDIS_BAD_ENTRY = _stat("dwnews/redis/bad_entry", "queue entries that were no request of ours (dropped)", R)
+REDIS_BAD_ENTRY_WHY = _stat(
+    "dwnews/redis/bad_entry/{why}",
+    "... by why: not_json, too_large, field, class, url, method, callback, kwargs, meta, request",
+    R,
+)
 REDIS_RECOVERED = _stat("dwnews/redis/recovered_requests", "requests of dead workers put back in the queue", R)
 REDIS_NOT_TAKEN = _stat(
     "dwnews/redis/not_taken/{why}", "queued articles not taken: known, elsewhere (a live worker has it)", R
+)
+
+
+# ----- bounds ------------------------------------------------------------------------------------------
+BOUND = _stat(
+    "dwnews/bounds/{what}",
+    "a bound was reached (a setting says how far): sections (section links not followed), "
+    "body_truncated (records whose body was cut), langid_text (texts cut for the language identifier)",
+    "bounds",
 )
 
 

@@ -197,9 +197,16 @@ def swahili_confidence(text: str) -> float:
     return float(_language_detector().compute_language_confidence(text, Language.SWAHILI))
 
 
-def is_kiswahili(text: str) -> bool:
+#: characters of a text the language identifier reads (DWNEWS_LANGID_MAX_CHARS): a few sentences tell a
+#: language, and lingua's cost grows with the text (a 3 MB paragraph took 478 MB)
+LANGID_MAX_CHARS = 2000
+
+
+def is_kiswahili(text: str, max_chars: int = LANGID_MAX_CHARS) -> bool:
     """Judged on the lower-case words when there are any: a sentence's verbs and function words
-    carry its language, its names do not ("Kansela Olaf Scholz akiwa Düsseldorf." is Kiswahili)."""
+    carry its language, its names do not ("Kansela Olaf Scholz akiwa Düsseldorf." is Kiswahili).
+    Only the first ``max_chars`` characters are read."""
+    text = text[:max_chars]
     lower = [word for word in _LOWER_WORD_RE.findall(text) if not word[0].isupper()]
     return swahili_confidence(" ".join(lower) if lower else text) >= SWAHILI_CONFIDENCE
 

@@ -34,7 +34,7 @@ from dwnews.crawl.health import HealthCheck
 from dwnews.crawl.incremental import IncrementalMiddleware
 from dwnews.crawl.ledger import LedgerKeeper
 from dwnews.crawl.logs import RedactedLogs
-from dwnews.crawl.origin import SiteOriginMiddleware
+from dwnews.crawl.origin import PagePolicyMiddleware, SiteOriginMiddleware
 from dwnews.crawl.page_events import PageEvents
 from dwnews.crawl.retry import BackoffRetryMiddleware
 from dwnews.crawl.stats_file import StatsFile
@@ -45,6 +45,8 @@ DOWNLOADER_MIDDLEWARES = {
     # every request (redirects too) on the configured site's scheme, host and port, before
     # robots.txt (100) is fetched for it
     SiteOriginMiddleware: 40,
+    # a page type's size bound and status handling (before robots.txt, the downloader reads them)
+    PagePolicyMiddleware: 45,
     BackoffRetryMiddleware: 550,
     # next to the downloader: If-None-Match / If-Modified-Since out, a 304 answered from the store
     ConditionalRequestMiddleware: 880,

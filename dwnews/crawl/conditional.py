@@ -18,6 +18,10 @@ its age since ``Last-Modified``: a day for a sitemap unchanged for ten), and ser
 a 5xx, hiding that the site is down from the health checks. It also stores its metadata as pickle.
 This middleware asks every time, passes every error on, and stores JSON and bytes in SQLite.
 
+The store is bounded: a page no run fetched (in full or as a 304) in the last
+``DWNEWS_PAGE_STORE_KEEP_RUNS`` runs (10) is pruned when a run ends (``dwnews/conditional/pruned``):
+a home page whose section links change, or a section DW dropped, no longer grows it run after run.
+
 Pages handled: listing pages, sitemaps, the feed and robots.txt (GET, not rendered through Splash).
 Article pages are never fetched twice by an incremental crawl, so they are never stored. The store
 is a cache: when it cannot be read or written (disk full, corrupt file) the crawl goes on with full
@@ -61,7 +65,7 @@ def _header(response: Response, name: str) -> str | None:
 class ConditionalRequestMiddleware:
     """Downloader middleware: see the module docstring. Stats ``dwnews/conditional/<what>``:
     ``sent`` (requests with validators), ``not_modified/<page>`` (304s answered from the store),
-    ``modified`` (a full answer to a conditional request), ``bytes_saved``, ``store_error``."""
+    ``modified`` (a full answer to a conditional request), ``bytes_saved``, ``store_error``, ``pruned``."""
 
     def __init__(self, crawler: Crawler) -> None:
         config = Config.read(crawler.settings)
@@ -69,6 +73,7 @@ class ConditionalRequestMiddleware:
             raise NotConfigured  # no message: Scrapy would log one as a warning
         self.crawler = crawler
         self.path = Path(config["DWNEWS_STATE_DIR"]) / DB_NAME
+        self.keep_runs = int(config["DWNEWS_PAGE_STORE_KEEP_RUNS"])
         self._store: PageStore | None = None
         self.broken = False
 
@@ -87,6 +92,7 @@ class ConditionalRequestMiddleware:
         if self._store is None and not self.broken:
             try:
                 self._store = PageStore(self.path)
+                self._store.start_run()
             except (sqlite3.Error, OSError) as error:
                 self._fail(error)
         return self._store
@@ -161,6 +167,11 @@ class ConditionalRequestMiddleware:
             retry.meta[Meta.CONDITIONAL] = False
             return retry
         _, _, headers, body = kept
+        if store is not None:
+            try:
+                store.seen(request.url)  # still fetched by this run: kept
+            except sqlite3.Error as error:
+                self._fail(error)
         page = request.meta.get(Meta.PAGE) or "robots"
         self.inc(f"not_modified/{page}")
         self.inc("bytes_saved", len(body))
@@ -187,6 +198,17 @@ class ConditionalRequestMiddleware:
             self._fail(error)
 
     def close(self) -> None:
+        if self._store is not None:
+            try:
+                pruned = self._store.prune(self.keep_runs)
+            except sqlite3.Error as error:
+                self._fail(error)
+            else:
+                if pruned:
+                    self.inc("pruned", pruned)
+                    logger.info(
+                        "Page store: %d pages no run fetched in the last %d runs were pruned", pruned, self.keep_runs
+                    )
         if self._store is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._store.close()

@@ -1,18 +1,25 @@
 """Feed storage that never leaves a half-written feed where a finished one is expected.
 
 Scrapy's file storage writes straight into the target file, so a crawl killed mid-way leaves a
-truncated feed that looks finished. Here a regular file is written as ``<feed>.part``; when the
-feed is closed it is flushed, fsynced, renamed into place (atomic on POSIX), the folder fsynced,
-and only then are its articles recorded as exported in the ledger.
+truncated feed that looks finished. Here every local feed goes through the one output writer,
+:class:`dwnews.store.outputs.Output`: a regular file is written as a temporary file of an
+unpredictable name beside it (never through a link a local user planted), locked against a second
+writer; when the feed is closed it is flushed, fsynced, its identity recorded in the ledger,
+renamed into place (atomic on POSIX), the folder fsynced, and only then are its articles recorded
+as exported in the ledger.
 
-- The ``.part`` file is locked (``flock``) while a run writes it: a second run that would write
-  the same feed path refuses to start (exit 2, before any request) instead of sharing the file.
+- A second run that would write the same feed path refuses to start (exit 2, before any request)
+  instead of sharing the file; so does a run whose target is another user's symlink, or whose lock
+  file is a link, a FIFO or another user's file (see :mod:`dwnews.store.outputs`).
 - A target that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO, a terminal, and a
-  symlink to one) or ``stdout:`` is written in place, never renamed over; a symlink to a regular
-  file is followed, and its target replaced atomically. A copy of what was written is spooled so
-  that the articles in it can be recorded as exported.
+  symlink to one) or ``stdout:`` is written in place, never renamed over; a symlink of this user's
+  to a regular file is followed, and its target replaced atomically (its mode kept). A copy of what
+  was written in place is spooled so that the articles in it can be recorded as exported.
 - A storage fault (read-only folder, full disk, bad URI) is reported by the ledger owner as one
-  line; the unfinished feed is discarded (its ``.part`` removed) and nothing in it is exported.
+  line; the unfinished feed is discarded (its temporary file removed) and nothing in it is exported.
+  A run killed before its feed was renamed leaves the temporary file, whose name the ledger
+  recorded when the feed was opened: the next run removes it. A crawl stopped by a second Ctrl-C
+  (no clean shutdown) removes it when the interpreter exits.
 
 Registered for plain paths, ``file://`` URIs and ``stdout:``, so ``-O``/``-o`` use it.
 """
@@ -22,13 +29,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import fcntl
 import io
 import json
 import logging
 import os
-import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Coroutine
@@ -45,17 +49,10 @@ from twisted.internet.defer import Deferred
 from dwnews.core import keys
 from dwnews.core.outcome import FeedBusyError, StorageError
 from dwnews.crawl.ledger import LedgerKeeper, ledger_keeper
-from dwnews.store.feedfiles import JSONLINES, short_ids_in_feed
+from dwnews.store.feedfiles import JSONLINES, short_ids_in_file
+from dwnews.store.outputs import Output
 
 logger = logging.getLogger(__name__)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fault(error: OSError, path: Path | str) -> StorageError:
@@ -89,16 +86,16 @@ class _Tee(io.RawIOBase):
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
-    """A local feed: ``.part`` renamed into place when complete, or in place for non-files."""
+    """A local feed: a temporary file renamed into place when complete, or in place for non-files."""
 
     def __init__(self, uri: str, *, feed_options: dict[str, Any] | None = None, crawler: Crawler | None = None) -> None:
         super().__init__(uri, feed_options=feed_options)
         self.crawler = crawler
         self.format = str((feed_options or {}).get("format", "jsonlines"))
         self.target = Path(self.path).absolute()
-        self.part: Path | None = None
+        self.output: Output | None = None
+        self.part: Path | None = None  # the temporary file (None: written in place)
         self.in_place = False
-        self._lock_fd: int | None = None
         self.prepared = False
         self._spool: IO[bytes] | None = None
         self._direct: IO[bytes] | None = None
@@ -123,41 +120,20 @@ class AtomicFileFeedStorage(FileFeedStorage):
     # ----- opening ---------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Check and lock the target before the crawl writes to it.
+        """Check and lock the target, and create its temporary file, before the crawl writes to it.
 
-        Raises :class:`StorageError` (cannot be written) or :class:`FeedBusyError` (another run has it).
+        Raises :class:`StorageError` (cannot be written) or :class:`FeedBusyError` (another run has
+        it, or it is refused: see :mod:`dwnews.store.outputs`).
         """
         if self.prepared:
             return
-        real = Path(os.path.realpath(self.target))
-        try:
-            try:
-                mode: int | None = os.stat(self.target).st_mode  # follows links, /dev/stdout -> a pipe too
-            except FileNotFoundError:
-                mode = None
-            if mode is not None and not stat.S_ISREG(mode):
-                # a device, a pipe, a terminal: written where it is, by the name given (the resolved
-                # name of a pipe, /proc/<pid>/fd/pipe:[n], cannot be opened)
-                self.in_place = True
-            else:
-                self.target = real  # a symlink to a regular file is followed, never replaced
-                self.part = real.with_name(real.name + ".part")
-                real.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.part, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(fd)
-                    raise FeedBusyError(
-                        f"{self.target} is being written by another run (its {self.part.name} is locked)"
-                    ) from None
-                self._lock_fd = fd
-        except OSError as error:
-            raise _fault(error, self.target) from None
+        self.output = Output.open(self.target, append=self.write_mode == "ab")
+        self.target, self.part, self.in_place = self.output.target, self.output.temp, self.output.in_place
+        self.prepared = True
         ledger = self._ledger()
         if ledger is not None:
+            # the temporary file's name, so that the next run removes it should this one be killed
             ledger.feed_opened(self.target, self.part, self.format)
-        self.prepared = True
 
     def open(self, spider: Spider) -> IO[bytes]:
         self.file = self._open()
@@ -170,18 +146,16 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 self._direct = self._open_in_place()
                 self._spool = tempfile.TemporaryFile()  # noqa: SIM115 -- closed in store()/discard()
                 return _Tee(self._direct, self._spool)  # type: ignore[return-value]
-            assert self.part is not None and self._lock_fd is not None
-            os.ftruncate(self._lock_fd, 0)
-            if self.write_mode == "ab" and self.target.exists():
-                shutil.copyfile(self.target, self.part)  # append: the finished part holds old + new
-            return self.part.open(self.write_mode)
+            assert self.output is not None
+            return self.output.handle()
         except OSError as error:
             return self._failed(_fault(error, self.part or self.target))
         except (StorageError, FeedBusyError) as error:
             return self._failed(error)
 
     def _open_in_place(self) -> IO[bytes]:
-        return self.target.open(self.write_mode)
+        assert self.output is not None
+        return self.output.handle()
 
     def _failed(self, error: StorageError | FeedBusyError) -> IO[bytes]:
         """Report the fault; the exporter writes into a sink that is never stored."""
@@ -192,6 +166,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             else:
                 owner.fault(error)
         self.failed = True
+        if self.output is not None:
+            self.output.abort()
         return io.BytesIO()
 
     # ----- closing ---------------------------------------------------------------------------------
@@ -220,24 +196,25 @@ class AtomicFileFeedStorage(FileFeedStorage):
             if owner is not None:
                 owner.fault(fault)
             raise
-        finally:
-            self._unlock()
 
-    def _short_ids(self, path: Path) -> list[str]:
+    def _short_ids(self, feed: IO[bytes]) -> list[str]:
         try:
-            return short_ids_in_feed(path, self.format)
+            return short_ids_in_file(feed, self.format)
         except ValueError as error:
             logger.warning("%s: articles in %s are not recorded as exported", error, self.target)
             return []
 
     def _store_atomically(self, file: IO[bytes]) -> None:
-        assert self.part is not None
-        file.flush()
-        os.fsync(file.fileno())
+        output = self.output
+        assert output is not None
+        with contextlib.suppress(ValueError):  # closed already (a post-processing plugin closes it)
+            file.flush()
         file.close()
         ledger = self._ledger()
-        short_ids = self._short_ids(self.part) if ledger is not None else []
+        short_ids: list[str] = []
         if ledger is not None:
+            with output.read_back() as written:
+                short_ids = self._short_ids(written)
             accepted = ledger.fence(self.target, short_ids)
             if len(accepted) < len(short_ids):
                 self._keep_only(accepted)
@@ -248,13 +225,18 @@ class AtomicFileFeedStorage(FileFeedStorage):
                 )
                 short_ids = [s for s in short_ids if s in accepted]
         try:
-            os.replace(self.part, self.target)
-        except OSError:
-            if ledger is not None:  # the Redis ledger recorded them at fence()
+            identity = output.finish()
+            if ledger is not None:
+                # what the rename keeps: after a kill between the rename and feed_stored, the next
+                # run commits the file at the path only if it is still this one
+                ledger.feed_ready(self.target, identity.text(), short_ids)
+            output.commit()
+        except (OSError, StorageError):
+            self.renamed = output.renamed
+            if ledger is not None and not output.renamed:  # the Redis ledger recorded them at fence()
                 ledger.unfence(self.target, set(short_ids))
             raise
         self.renamed = True  # from here on a fault leaves the feed for the next run to record
-        _fsync_dir(self.target.parent)
         if ledger is not None:
             ledger.feed_stored(self.target, short_ids)
         self._summarise(len(short_ids))
@@ -269,13 +251,12 @@ class AtomicFileFeedStorage(FileFeedStorage):
         with contextlib.suppress(OSError):  # pipes, terminals and devices may refuse fsync
             os.fsync(self._direct.fileno())
         self._direct.close()
+        if self.output is not None:
+            self.output.commit()
         ledger = self._ledger()
         if ledger is not None:
             self._spool.seek(0)
-            with tempfile.NamedTemporaryFile() as copy:
-                shutil.copyfileobj(self._spool, copy)
-                copy.flush()
-                short_ids = self._short_ids(Path(copy.name))
+            short_ids = self._short_ids(self._spool)
             accepted = ledger.fence(self.target, short_ids)
             ledger.feed_stored(self.target, [s for s in short_ids if s in accepted])
             self._summarise(len(accepted))
@@ -288,7 +269,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
             self.discard(file)
 
     def discard(self, file: IO[bytes] | None) -> None:
-        """Drop an unfinished feed: its part file is removed, nothing in it is exported."""
+        """Drop an unfinished feed: its temporary file is removed, nothing in it is exported."""
         self.finished = True
         with contextlib.suppress(Exception):
             if file is not None:
@@ -297,36 +278,29 @@ class AtomicFileFeedStorage(FileFeedStorage):
             with contextlib.suppress(Exception):
                 if handle is not None:
                     handle.close()
-        if self.part is not None and self._lock_fd is not None:  # never another run's part
-            with contextlib.suppress(OSError):
-                self.part.unlink()
+        if self.output is not None:
+            self.output.abort()  # never another run's file: only the one this output created
         with contextlib.suppress(Exception):
             ledger = self._ledger()
             if ledger is not None and self.prepared:
                 ledger.feed_aborted(self.target)
-        self._unlock()
-
-    def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
 
     def _keep_only(self, short_ids: set[str]) -> None:
-        """Rewrite the part file with the records of these short ids only (JSON Lines, JSON, CSV)."""
-        assert self.part is not None
+        """Rewrite the temporary file with the records of these short ids only (JSON Lines, JSON, CSV)."""
+        assert self.output is not None
+        with self.output.read_back() as written:
+            raw = written.read()
         if self.format in JSONLINES:
             data = b"".join(
                 line
-                for line in self.part.read_bytes().splitlines(keepends=True)
+                for line in raw.splitlines(keepends=True)
                 if line.strip() and json.loads(line).get("short_id") in short_ids
             )
         elif self.format == "json":
-            records = [r for r in json.loads(self.part.read_text("utf-8") or "[]") if r.get("short_id") in short_ids]
+            records = [r for r in json.loads(raw.decode("utf-8") or "[]") if r.get("short_id") in short_ids]
             lines = ",\n".join(json.dumps(r, ensure_ascii=False) for r in records)
             data = f"[\n{lines}\n]".encode()
         elif self.format == "csv":
-            raw = self.part.read_bytes()
             bom = raw.startswith(codecs.BOM_UTF8)  # kept as written (FEED_EXPORT_ENCODING=utf-8-sig)
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
             out = io.StringIO(newline="")
@@ -336,10 +310,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         else:
             logger.warning("cannot leave taken-over articles out of a %s feed: %s", self.format, self.target)
             return
-        with self.part.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        self.output.rewrite(data)
 
 
 class StdoutFeedStorage(AtomicFileFeedStorage):

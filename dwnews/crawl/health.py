@@ -7,17 +7,17 @@ decides how a crawl ended, and :func:`exit_status` turns that into the command's
   :class:`~dwnews.core.outcome.Outcome` (another run writes the feed: refused, exit 2; a storage
   fault: exit 4; the site cannot be reached: unhealthy, exit 3). The first one is said in one
   ``dwnews:`` line and the spider is closed with that reason; later ones are logged at INFO;
-- otherwise, once the feeds are stored, the crawl's stats are judged against the thresholds
-  (``DWNEWS_HEALTH_*``): one ERROR line ``dwnews: crawl unhealthy: ...`` names every failed check,
-  and the crawl exits ``DWNEWS_HEALTH_EXIT_CODE`` (3). This is how users learn that DW changed its
-  markup.
+- once the feeds are stored, the crawl is judged by the spidermon suite of
+  :mod:`dwnews.crawl.monitors`: a failed monitor makes the crawl unhealthy, with one ERROR line
+  ``dwnews: crawl unhealthy: ...`` naming every problem (exit ``DWNEWS_HEALTH_EXIT_CODE``, 3), and
+  sends the alerts configured in spidermon's settings. This is how users learn that DW changed its
+  markup, or that the site or the network did.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider, signals
@@ -25,95 +25,17 @@ from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from spidermon.runners import MonitorRunner
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
 
 from dwnews.core import keys, stats
 from dwnews.core.config import Config
 from dwnews.core.outcome import ExitStatus, Outcome
-from dwnews.core.record import CORE_FIELDS as RECORD_CORE_FIELDS
-from dwnews.core.stats import count, total
 from dwnews.core.urls import redact
+from dwnews.crawl.monitors import PROBLEMS, EmailAlert, HealthSuite
 
 logger = logging.getLogger(__name__)
-
-# the fields whose absence on a page means DW's markup changed: the record's core fields, with the
-# content id the page gives in place of the short id derived from it
-CORE_FIELDS = tuple("content_id" if name == "short_id" else name for name in RECORD_CORE_FIELDS)
-# finish reasons of a crawl that ended as planned
-_PLANNED_ENDS = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Limits a crawl must stay within (settings ``DWNEWS_HEALTH_*``)."""
-
-    max_failed_share: float = 0.25
-    max_missing_share: float = 0.2
-    min_articles: int = 5
-
-    @classmethod
-    def from_config(cls, config: Config) -> Thresholds:
-        return cls(
-            max_failed_share=config["DWNEWS_HEALTH_MAX_FAILED_SHARE"],
-            max_missing_share=config["DWNEWS_HEALTH_MAX_MISSING_SHARE"],
-            min_articles=config["DWNEWS_HEALTH_MIN_ARTICLES"],
-        )
-
-
-def assess(crawl: Mapping[str, Any], limits: Thresholds, spider: str = "politics") -> list[str]:
-    """The failed health checks of a crawl, from its stats (empty: healthy)."""
-    problems: list[str] = []
-    parsed = count(crawl, stats.ARTICLE_PARSED.key)
-    listings = count(crawl, stats.LISTING_PAGES.key)
-    other_sources = total(crawl, "dwnews/source/", "/read") - count(crawl, stats.SOURCE_READ(source="sections"))
-    sources_read = listings + other_sources
-    section_links = count(crawl, stats.LISTING_ARTICLE_LINKS.key)
-    # listing links are counted in listing/article_links already
-    links = (
-        section_links + total(crawl, "dwnews/source/", "/found") - count(crawl, stats.SOURCE_FOUND(source="sections"))
-    )
-    known = total(crawl, stats.INCREMENTAL_SKIPPED.prefix)
-    failed = total(crawl, "dwnews/failed/") - total(crawl, stats.FAILED_SOURCE.prefix)
-    attempted = parsed + listings + other_sources + failed + count(crawl, stats.ARTICLE_SKIPPED(reason="not_html"))
-
-    # (a resumed JOBDIR crawl reads articles from its queue without reading any listing again)
-    # (a distributed worker that joined a crawl whose discovery another worker did reads no listing)
-    joined = bool(crawl.get(stats.REDIS_WORKER.key)) and sources_read == 0
-    not_found = crawl.get(stats.LISTING_NOT_FOUND.key)
-    nothing = spider == "politics" and links == 0 and known == 0 and parsed == 0 and not joined
-    if nothing and not_found:
-        problems.append(f"listing page {not_found} was not found: check the section (-a section=) or DWNEWS_HOME_PATH")
-    elif nothing:
-        where = f"{sources_read} listing/sitemap/feed pages" if sources_read else "any listing page"
-        problems.append(f"no article links found on {where} (the site should have some: has DW's markup changed?)")
-    elif spider == "politics" and listings and section_links == 0:
-        problems.append(
-            f"no article links found on {listings} listing pages, though other sources had some "
-            "(has DW's listing markup changed?)"
-        )
-    if attempted and failed / attempted > limits.max_failed_share:
-        problems.append(
-            f"{failed} of {attempted} pages failed ({failed / attempted:.0%} > {limits.max_failed_share:.0%})"
-        )
-    if parsed and parsed >= limits.min_articles:
-        for name in CORE_FIELDS:
-            missing = count(crawl, stats.ARTICLE_MISSING(field=name))
-            if missing / parsed > limits.max_missing_share:
-                problems.append(
-                    f"{missing} of {parsed} articles have no {name} "
-                    f"({missing / parsed:.0%} > {limits.max_missing_share:.0%}: has DW's markup changed?)"
-                )
-    errors = total(crawl, "dwnews/errors/")
-    if errors:
-        problems.append(f"{errors} unhandled errors in callbacks or pipelines (see the log)")
-    kept = count(crawl, stats.POLITICS_KEPT.key)
-    not_politics = count(crawl, stats.POLITICS_DROPPED(reason="not_politics"))
-    if spider == "politics" and parsed and parsed >= limits.min_articles and kept == 0 and not_politics == parsed:
-        problems.append(
-            f"the politics filter dropped all {parsed} articles (has DW's category markup changed? "
-            "see DWNEWS_POLITICS_CATEGORY_ID and DWNEWS_POLITICS_LABELS)"
-        )
-    return problems
 
 
 def exit_status(crawl: Mapping[str, Any], config: Config) -> int:
@@ -128,22 +50,20 @@ def exit_status(crawl: Mapping[str, Any], config: Config) -> int:
 
 class HealthCheck:
     """Decides how the crawl ended; see the module docstring. Always on: ``DWNEWS_HEALTH_CHECKS``
-    only turns the judgement of a crawl that ran to its end off."""
+    only turns the judgement (and the alerts) of a crawl that was not stopped off."""
 
-    def __init__(self, stats_collector: StatsCollector, limits: Thresholds, crawler: Crawler, judge: bool) -> None:
+    def __init__(self, stats_collector: StatsCollector, crawler: Crawler, config: Config) -> None:
         self.stats = stats_collector
-        self.limits = limits
         self.crawler = crawler
-        self.judging = judge
-        self.closed: tuple[str, str] | None = None  # spider name and finish reason
+        self.config = config
+        self.judging = config["DWNEWS_HEALTH_CHECKS"]
         self.feeds_stored = False
         self._waiting: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HealthCheck:
-        config = Config.read(crawler.settings)
         assert crawler.stats is not None
-        check = cls(crawler.stats, Thresholds.from_config(config), crawler, config["DWNEWS_HEALTH_CHECKS"])
+        check = cls(crawler.stats, crawler, Config.read(crawler.settings))
         crawler.signals.connect(check.stop_requested, signal=keys.stop_requested)
         crawler.signals.connect(check.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(check.feed_exporter_closed, signal=signals.feed_exporter_closed)
@@ -196,37 +116,50 @@ class HealthCheck:
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         """Judged once the feeds are stored (a fault while storing them counts), before Scrapy
-        dumps the stats (the verdict is in the dump and in the scrapyd log)."""
-        self.closed = (spider.name, reason)
+        dumps the stats (the verdict is in the dump and in the scrapyd log); an alert is sent
+        before the crawl ends."""
         # Scrapy's feed exporter is on (it is not, e.g., for an unknown storage scheme): wait for it
         if not self.feeds_stored and self.crawler.get_extension(FeedExporter) is not None:
             self._waiting = Deferred()
             await maybe_deferred_to_future(self._waiting)
-        self.judge()
+        self.stats.set_value("finish_reason", reason)  # Scrapy sets it after the spider_closed signal
+        suite = self.judge(spider)
+        for action in suite.monitors_failed_actions if suite is not None else []:
+            if isinstance(action, EmailAlert) and action.outbox:
+                try:
+                    await maybe_deferred_to_future(deferToThread(action.deliver))  # type: ignore[no-untyped-call]
+                except Exception as error:  # an alert that cannot go out is said, never a traceback
+                    logger.error(
+                        "dwnews: the alert email could not be sent: %s", redact(f"{type(error).__name__}: {error}")
+                    )
 
-    def judge(self) -> None:
-        if self.closed is None:
-            return
-        spider_name, reason = self.closed
+    def judge(self, spider: Spider) -> HealthSuite | None:
+        """Run the monitors; record and say the verdict. Returns the suite (its actions ran)."""
         outcome = self.stats.get_value(stats.OUTCOME.key)
-        if outcome in (Outcome.REFUSED, Outcome.STORAGE_FAULT):
-            # stopped on purpose, and said why: no second line; never "ok"
-            self.stats.set_value(stats.HEALTH_UNHEALTHY.key, 1)
-            return
-        unreachable = self.stats.get_value(stats.UNREACHABLE.key)
-        if unreachable:
-            # one cause, said as it is: nothing else about this crawl means anything
-            site = Config.read(self.crawler.settings).site.base_url
-            problems = [f"cannot reach {redact(site)}: {unreachable} (check the network, a proxy, or DWNEWS_BASE_URL)"]
-        elif self.judging:
-            problems = assess(self.stats.get_stats(), self.limits, spider=spider_name)
-            if reason not in _PLANNED_ENDS:
-                problems.append(f"the crawl ended early ({reason})")
-        else:
-            return  # DWNEWS_HEALTH_CHECKS=False: no verdict either way
-        if problems:
-            self.stats.set_value(stats.HEALTH_UNHEALTHY.key, 1)
-            self.stats.set_value(stats.HEALTH_PROBLEMS.key, "; ".join(problems))
-            logger.error("dwnews: crawl unhealthy: %s", "; ".join(problems))
-        else:
+        if not self.judging and not outcome:
+            return None  # DWNEWS_HEALTH_CHECKS=False: no verdict either way
+        suite = HealthSuite(self.crawler)
+        runner = MonitorRunner()
+        meta = {"dwnews_site": redact(self.config.site.base_url), "dwnews_log_file": self._log_file()}
+        data = {"stats": self.stats.get_stats(), "crawler": self.crawler, "spider": spider, "job": None, "meta": meta}
+        result = runner.run(suite, **data)
+        problems: list[str] = list(dict.fromkeys(runner.data.meta.get(PROBLEMS, [])))  # in order, each once
+        for failed in result.monitors_failed_results:
+            message = str(failed.error).strip().rsplit("AssertionError: ", 1)[-1]
+            if message and message not in problems:  # a monitor of spidermon's own (field coverage)
+                problems.append(message.splitlines()[0])
+        for action in result.monitors_failed_action_results:
+            if action.error:
+                logger.error("dwnews: the alert %s failed: %s", action.item.name, str(action.error).splitlines()[-1])
+        if not problems:
             self.stats.set_value(stats.HEALTH_OK.key, 1)
+            return suite
+        self.stats.set_value(stats.HEALTH_UNHEALTHY.key, 1)
+        self.stats.set_value(stats.HEALTH_PROBLEMS.key, "; ".join(problems))
+        if outcome not in (Outcome.REFUSED, Outcome.STORAGE_FAULT):  # those were said when they stopped it
+            logger.error("dwnews: crawl unhealthy: %s", "; ".join(problems))
+        return suite
+
+    def _log_file(self) -> str:
+        log_file = self.crawler.settings.get("LOG_FILE")
+        return str(log_file) if log_file else "standard error (no LOG_FILE set)"

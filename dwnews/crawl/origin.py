@@ -1,4 +1,4 @@
-"""Every request stays on the configured site: its scheme, host and port."""
+"""Every request stays on the configured site (its scheme, host and port), and gets its page type's policy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scrapy.http import Request
 
 from dwnews.core import stats, urls
 from dwnews.core.config import Config
-from dwnews.core.keys import Meta
+from dwnews.core.keys import Meta, PageType
 from dwnews.crawl.failures import OffsiteRequest
 
 logger = logging.getLogger(__name__)
@@ -64,3 +64,24 @@ class SiteOriginMiddleware:
     def source_of(request: Request) -> str:
         meta = request.meta
         return str(meta.get(Meta.SOURCE) or meta.get(Meta.PAGE) or "other")
+
+
+class PagePolicyMiddleware:
+    """What a page type may cost and how it is read, decided here and not by meta a request carries
+    (a queue entry from Redis carries none of it): a sitemap or feed may be ``DWNEWS_SITEMAP_MAXSIZE``
+    (other pages keep ``DOWNLOAD_MAXSIZE``), and sources and robots.txt reach their callback whatever
+    their status (a missing source is a warning, robots.txt's 404 means "try /sitemap.xml")."""
+
+    def __init__(self, source_maxsize: int) -> None:
+        self.source_maxsize = source_maxsize
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PagePolicyMiddleware:
+        return cls(Config.read(crawler.settings)["DWNEWS_SITEMAP_MAXSIZE"])
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        page = request.meta.get(Meta.PAGE)
+        if page == PageType.SOURCE:
+            request.meta["download_maxsize"] = self.source_maxsize
+        if page in (PageType.SOURCE, PageType.ROBOTS):
+            request.meta["handle_httpstatus_all"] = True

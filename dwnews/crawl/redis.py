@@ -49,6 +49,7 @@ from dwnews.core.keys import Meta, PageType
 from dwnews.core.outcome import StorageError
 from dwnews.crawl import redis_entries
 from dwnews.crawl.ledger import LedgerKeeper, ledger_keeper, redis_crawl_key
+from dwnews.crawl.redis_entries import BadEntryError
 from dwnews.store.ledger import Ledger
 from dwnews.store.redis import RedisLedger
 
@@ -97,6 +98,7 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
         self.fingerprint = fingerprinter(crawler)
         self.idle_timeout = Config.read(crawler.settings)["DWNEWS_REDIS_IDLE_TIMEOUT"]
         self.idle_since: float | None = None
+        self._bad_whys: set[str] = set()
         for handler, signal in (
             (self.page_done, keys.page_done),
             (self.request_failed, keys.request_failed_for_good),
@@ -124,6 +126,17 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
     def _count(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(key)
+
+    def _bad_entry(self, where: str, error: Exception) -> None:
+        """A foreign or malformed entry: counted (in all and by why), logged once per why."""
+        why = error.why if isinstance(error, BadEntryError) else "request"  # request_from_dict refused it
+        self._count(stats.REDIS_BAD_ENTRY.key)
+        self._count(stats.REDIS_BAD_ENTRY_WHY(why=why))
+        if why not in self._bad_whys:
+            self._bad_whys.add(why)
+            logger.warning("Dropped a %s entry that is not a request of ours (%s)", where, str(error)[:200])
+        else:
+            logger.debug("Dropped a %s entry that is not a request of ours (%s)", where, str(error)[:200])
 
     # ----- the queue -----------------------------------------------------------------------------
 
@@ -165,9 +178,7 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             try:
                 request: Request | None = super().next_request()
             except _BAD_ENTRY as error:
-                # A foreign or malformed entry (it is off the queue now): it costs only itself.
-                self._count(stats.REDIS_BAD_ENTRY.key)
-                logger.warning("Dropped a queue entry that is not a request of ours: %s", str(error)[:200])
+                self._bad_entry("queue", error)  # it is off the queue now: it costs only itself
                 continue
             if request is None:
                 if store.recover(self._push_encoded):
@@ -191,8 +202,7 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
         try:
             request = self.queue._decode_request(encoded.encode("latin-1"))
         except _BAD_ENTRY as error:
-            self._count(stats.REDIS_BAD_ENTRY.key)
-            logger.warning("Dropped an in-flight entry that is not a request of ours: %s", str(error)[:200])
+            self._bad_entry("in-flight", error)
             return
         request.dont_filter = True  # its fingerprint is in the dupefilter already
         self.queue.push(request)

@@ -298,8 +298,10 @@ class ArticlePage:
     @cached_property
     def _found_body(self) -> FoundBody | None:
         """The first source's body with paragraphs; failing that, the first that held only credit
-        lines (an old DW radio item: its text is its teaser, its body "Auteur : ..."), whose credits
-        still fill authors and editors though the page has no body."""
+        lines: an old DW radio item, whose text is its teaser and whose body is "Auteur : ... /
+        Edition : ...". Its teaser is then its body (``source/body/teaser``) and its credit lines
+        fill authors and editors. A page with neither (a body DW moved where no hook finds it) has
+        no body: its teaser alone is never taken for the text."""
         credits_only: FoundBody | None = None
         for source, hook in self._hooks("body"):
             found: FoundBody | None = hook()
@@ -307,6 +309,10 @@ class ArticlePage:
                 self.events.append(f"source/body/{source}")
                 return found
             credits_only = credits_only or found
+        if credits_only is not None and self.teaser:
+            credits_only.body.paragraphs.append(self.teaser)
+            self.events.append("source/body/teaser")
+            return credits_only
         self.events.append("missing/body")
         return credits_only
 

@@ -10,6 +10,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from dwnews.core import urls
+from dwnews.core.site import is_media_section
 from dwnews.pages.html import parse_html
 
 
@@ -18,10 +19,11 @@ class ListingLinks:
     """What a listing page links to, classified.
 
     ``articles`` maps content id -> the first absolute URL seen for it (query and fragment
-    dropped); ``sections`` are section URLs of the same edition; ``skipped`` counts links
+    dropped); ``sections`` are section URLs of the same edition but media sections (videos,
+    audio: counted as ``media_section``); ``skipped`` counts links
     that are not articles by kind (``video``, ``audio``, ``live``...), ``bad_url`` those that
     cannot be resolved (``http://[::1``), ``bad_id`` those whose content id is outside
-    1..MAX_CONTENT_ID (``a-0``, see :mod:`dwnews.urls`); ``offsite`` counts those to other hosts,
+    1..MAX_CONTENT_ID (``a-0``, see :mod:`dwnews.core.ids`); ``offsite`` counts those to other hosts,
     ``other_language`` those to other DW editions; ``inline_scripts`` counts inline scripts (a
     listing with none of its links in the HTML may build them with them).
     """
@@ -73,6 +75,10 @@ class ListingPage:
             clean = urls.strip_tracking(absolute)
             if parsed.is_article:
                 found.articles.setdefault(parsed.content_id, clean)
+            elif parsed.is_section and is_media_section(parsed.slug):
+                if clean not in seen_sections:
+                    seen_sections.add(clean)
+                    found.skipped["media_section"] += 1
             elif parsed.is_section:
                 if clean not in seen_sections:
                     seen_sections.add(clean)

@@ -1,30 +1,31 @@
-"""Drop records that miss a core field: never export an article half-empty."""
+"""Drop records that miss a required field or break the record schema: never export an article
+half-empty or with a field of the wrong type."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from dwnews.core import stats
-from dwnews.core.record import CORE_FIELDS
+from dwnews.core.record import exported, missing_fields, record_problems
 
 logger = logging.getLogger(__name__)
 
 
 class RequiredFieldsPipeline:
-    """Drops a record without short id, title, body or published date, counted per field.
+    """Drops a record without short id, title, body or published date, counted per field; and one
+    that breaks the record schema (a page object never makes one: this is the last check before a
+    record leaves the crawl).
 
-    Stats: ``dwnews/dropped/missing_<field>``.
+    Stats: ``dwnews/dropped/missing_<field>``, ``dwnews/dropped/bad_record``.
     """
 
-    def __init__(self, stats: StatsCollector, required: tuple[str, ...] = CORE_FIELDS) -> None:
-        self.stats = stats
-        self.required = required
+    def __init__(self, counter: StatsCollector) -> None:
+        self.counter = counter
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequiredFieldsPipeline:
@@ -32,10 +33,15 @@ class RequiredFieldsPipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        adapter = ItemAdapter(item)
-        missing = [name for name in self.required if not adapter.get(name)]
+        record = exported(item)
+        missing = missing_fields(record)
         if missing:
-            self.stats.inc_value(stats.DROPPED(reason=f"missing_{missing[0]}"))
-            logger.warning("Dropped %s: missing %s", adapter.get("url"), ", ".join(missing))
-            raise DropItem(f"missing {', '.join(missing)}: {adapter.get('url')}")
+            self.counter.inc_value(stats.DROPPED(reason=f"missing_{missing[0]}"))
+            logger.warning("Dropped %s: missing %s", record.get("url"), ", ".join(missing))
+            raise DropItem(f"missing {', '.join(missing)}: {record.get('url')}")
+        problems = record_problems(record)
+        if problems:
+            self.counter.inc_value(stats.DROPPED(reason="bad_record"))
+            logger.warning("Dropped %s: %s", record.get("url"), "; ".join(problems))
+            raise DropItem(f"not a record: {'; '.join(problems)}")
         return item

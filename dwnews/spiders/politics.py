@@ -145,9 +145,7 @@ class PoliticsSpider(DwSpider):
             else:
                 yield self.listing_request(self.site.home_url, follow_sections=True)
         if {Source.NEWS_SITEMAP, Source.SITEMAP} & set(self.sources):
-            yield self.page_request(
-                self.site.robots_url, PageType.ROBOTS, self.parse_robots, meta={"handle_httpstatus_all": True}
-            )
+            yield self.page_request(self.site.robots_url, PageType.ROBOTS, self.parse_robots)
         if Source.FEED in self.sources:
             for url in self.site.feeds:
                 yield self.source_request(url, Source.FEED, self.parse_feed)
@@ -176,11 +174,7 @@ class PoliticsSpider(DwSpider):
             PageType.SOURCE,
             callback,
             cb_kwargs={"source": source, "depth": depth} if source != Source.FEED else {},
-            meta={
-                Meta.SOURCE: source,
-                "handle_httpstatus_all": True,
-                "download_maxsize": self.config["DWNEWS_SITEMAP_MAXSIZE"],
-            },
+            meta={Meta.SOURCE: source},
         )
 
     def source_missing(self, source: str, url: str, why: str) -> None:
@@ -214,7 +208,16 @@ class PoliticsSpider(DwSpider):
                 logger.warning("Listing %s has no article links", response.url)
         if follow_sections:
             self.inc(stats.LISTING_SECTION_LINKS.key, len(links.sections))
-            for section_url in links.sections:
+            limit = self.config["DWNEWS_MAX_SECTIONS"]
+            if len(links.sections) > limit:
+                self.inc(stats.BOUND(what="sections"), len(links.sections) - limit)
+                logger.warning(
+                    "%s links %d sections: following the first %d (DWNEWS_MAX_SECTIONS)",
+                    response.url,
+                    len(links.sections),
+                    limit,
+                )
+            for section_url in links.sections[:limit]:
                 yield self.listing_request(section_url, follow_sections=False)
         entries = [Entry(url=url, content_id=content_id) for content_id, url in links.articles.items()]
         yield from self.article_requests(Source.SECTIONS, entries)

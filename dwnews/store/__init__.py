@@ -4,5 +4,6 @@
   failures, the corpus);
 - :mod:`~dwnews.store.sqlite` and :mod:`~dwnews.store.redis`: its two backends;
 - :mod:`~dwnews.store.pages`: the page store of conditional requests;
-- :mod:`~dwnews.store.feedfiles`: feed files read back.
+- :mod:`~dwnews.store.feedfiles`: feed files read back;
+- :mod:`~dwnews.store.outputs`: the one writer of every output (feeds, exports, the stats file).
 """

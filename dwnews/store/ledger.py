@@ -14,20 +14,26 @@ The order that makes "exactly once" hold across kills: a run stages each record 
 when its item leaves the pipelines; the feed is written as a temporary file, fsynced and renamed
 into place; only then are the feed's articles marked exported (their staged records become the
 stored ones). A run killed before the rename leaves staged rows and a temporary file that the next
-run discards; killed between rename and commit, the next run commits the finished feed. A storage
+run discards; killed between rename and commit, the next run commits the finished feed, recognised
+by the identity recorded just before the rename (device, inode, size, modification time) and only
+for the articles that run staged: a file that is not that feed (another export put there since) is
+left alone, and the dead run's articles are fetched again. A storage
 fault (disk full, corrupt database, unusable state dir) raises
 :class:`~dwnews.core.outcome.StorageError` with one line naming the path and the cause.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
+
+from dwnews.core.record import missing_fields, record_problems
 
 
 class Answer(StrEnum):
@@ -42,6 +48,9 @@ class Answer(StrEnum):
 
 #: the answers that mean "download it"
 TO_FETCH = frozenset({Answer.NEW, Answer.REVISED})
+
+#: told of a stored record that cannot be read back: (short id, why); it is left out of the corpus
+BadRow = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,11 @@ class Ledger(Protocol):
     def feed_opened(self, target: Path, part: Path | None, feed_format: str) -> None:
         """A feed file is being written (``part`` None: written in place, no rename)."""
 
+    def feed_ready(self, target: Path, identity: str, short_ids: list[str]) -> None:
+        """The feed is complete and about to be renamed into place: what the rename keeps of it
+        (:meth:`dwnews.store.outputs.FileIdentity.text`) and the short ids it holds, so that a run
+        killed before :meth:`feed_stored` is committed by the next one only from this very file."""
+
     def fence(self, target: Path, short_ids: list[str]) -> set[str]:
         """Before a finished feed is put in place: the short ids it may hold (all, but for an
         article another worker took over meanwhile)."""
@@ -111,8 +125,13 @@ class Ledger(Protocol):
     def failures(self) -> list[dict[str, Any]]:
         """Every recorded failure (``python3 -m dwnews.state failures``)."""
 
-    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every exported article's stored record (latest revision), ordered by ``published``."""
+    def records(
+        self, since: str | None = None, until: str | None = None, bad: BadRow | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every exported article's stored record (latest revision), ordered by ``published``.
+
+        Each one is checked (:func:`dwnews.core.record.record_problems`): one that is not a record
+        (damaged, edited, foreign) is left out and told to ``bad`` (by default: logged)."""
 
     def counts(self) -> dict[str, int]: ...
 
@@ -127,3 +146,33 @@ def now_iso() -> str:
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def stored_record(short_id: str, raw: Any) -> tuple[dict[str, Any] | None, str]:
+    """A record as a ledger stored it (JSON text), checked: (the record, "") or (None, why not).
+
+    A value read back from a database may have been damaged, edited or written by someone else:
+    it is checked like any record from outside (:func:`~dwnews.core.record.record_problems`), and
+    must be the record of the short id it is stored under."""
+    if not isinstance(raw, (str, bytes)):
+        return None, f"not JSON text but {type(raw).__name__}"
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON (or cut), or nested past the decoder
+        return None, "not JSON"
+    problems = outside_record_problems(record)
+    if not problems and record.get("short_id") != short_id:
+        problems = [f"the record of {str(record.get('short_id'))[:20]!r}, not of {short_id!r}"]
+    if problems:
+        return None, "; ".join(problems[:3])
+    return record, ""
+
+
+def outside_record_problems(record: Any) -> list[str]:
+    """What keeps a record read from outside (an imported file, a stored row) out of the corpus:
+    the record schema (:func:`~dwnews.core.record.record_problems`: types, http(s) URLs, ids) and
+    the fields every exported record has (short id, title, published, text in body or teaser)."""
+    problems = record_problems(record)
+    if isinstance(record, dict):
+        problems += [f"no {'text (body or teaser)' if name == 'body' else name}" for name in missing_fields(record)]
+    return problems

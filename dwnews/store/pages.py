@@ -3,10 +3,18 @@ its validators (ETag, Last-Modified), for conditional requests (:mod:`dwnews.cra
 
 A SQLite file beside the ledger (``pages.sqlite3``); headers as JSON and bodies as bytes, never
 pickle. A row that is not what :meth:`PageStore.put` writes costs its own page a full fetch.
+
+Bounded: each crawl that uses the store gets the next run number (:meth:`PageStore.start_run`),
+each page the number of the last run that saw it (fetched in full or answered 304);
+:meth:`PageStore.prune` removes the pages no run saw in the last ``keep_runs`` runs (a section DW
+dropped, a home page's links that changed), so the store holds what recent runs fetch, not every
+page ever seen.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import sqlite3
 import time
@@ -20,8 +28,13 @@ CREATE TABLE IF NOT EXISTS pages (
     last_modified TEXT,
     headers TEXT NOT NULL,
     body BLOB NOT NULL,
-    stored_at REAL NOT NULL
-)
+    stored_at REAL NOT NULL,
+    seen_run INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS store_runs (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
 
 
@@ -30,10 +43,38 @@ class PageStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.is_symlink() and not path.exists():
+            # SQLite would create the store wherever the link points
+            raise OSError(
+                errno.ENOENT, "a symbolic link to nothing: the page store is not created through it", str(path)
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(_SCHEMA)
+        self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}
+        if "seen_run" not in columns:  # a store of an earlier version: its pages count as seen by none
+            with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
+                self.db.execute("ALTER TABLE pages ADD COLUMN seen_run INTEGER NOT NULL DEFAULT 0")
+        row = self.db.execute("SELECT value FROM store_runs WHERE name = 'runs'").fetchone()
+        #: the run pages are marked seen by: the last one started (see :meth:`start_run`)
+        self.run = int(row[0]) if row else 0
+
+    def start_run(self) -> int:
+        """A crawl starts using the store: its run number (one more than the last run's)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT INTO store_runs (name, value) VALUES ('runs', 1)"
+                " ON CONFLICT (name) DO UPDATE SET value = value + 1"
+            )
+            (run,) = self.db.execute("SELECT value FROM store_runs WHERE name = 'runs'").fetchone()
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        self.run = int(run)
+        return self.run
 
     def get(self, url: str) -> tuple[str | None, str | None, dict[str, list[str]], bytes] | None:
         """The kept answer for ``url``, or None: also for a row that is not what :meth:`put` writes
@@ -62,10 +103,21 @@ class PageStore:
         self, url: str, etag: str | None, last_modified: str | None, headers: dict[str, list[str]], body: bytes
     ) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO pages (url, etag, last_modified, headers, body, stored_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (url, etag, last_modified, json.dumps(headers), body, time.time()),
+            "INSERT OR REPLACE INTO pages (url, etag, last_modified, headers, body, stored_at, seen_run)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (url, etag, last_modified, json.dumps(headers), body, time.time(), self.run),
         )
+
+    def seen(self, url: str) -> None:
+        """This run saw the kept page again (a 304): it stays."""
+        self.db.execute("UPDATE pages SET seen_run = ? WHERE url = ?", (self.run, url))
+
+    def prune(self, keep_runs: int) -> int:
+        """Remove the pages that no run saw in the last ``keep_runs`` runs (this one included)."""
+        return int(self.db.execute("DELETE FROM pages WHERE seen_run <= ?", (self.run - keep_runs,)).rowcount)
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0])
 
     def delete(self, url: str) -> None:
         self.db.execute("DELETE FROM pages WHERE url = ?", (url,))

@@ -44,7 +44,7 @@ from dwnews.core.dates import in_range, instant
 from dwnews.core.outcome import StorageError
 from dwnews.core.record import record_json
 from dwnews.core.urls import redact
-from dwnews.store.ledger import Answer, Claim
+from dwnews.store.ledger import Answer, BadRow, Claim, stored_record
 from dwnews.store.sqlite import same_rule
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,21 @@ ARTICLES_KEY = "dwnews:articles"
 RECORDS_KEY = "dwnews:records"  # short id -> the exported record (latest revision)
 FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "given_up"}
 
+# An article's entry in the ledger hash, decoded; nil for a value that is not one of ours (not JSON,
+# not an object, no known status): a foreign value costs its own article only, which is then taken
+# as unknown (fetched, and its entry overwritten by the export), never a script error that would stop
+# the crawl. The same rule as _entry() below.
+_ENTRY = """
+local function entry_of(raw)
+  if not raw then return nil end
+  local ok, entry = pcall(cjson.decode, raw)
+  if ok and type(entry) == 'table' and (entry.status == 'exported' or entry.status == 'skipped') then
+    return entry
+  end
+  return nil
+end
+"""
+
 # Commit a worker's finished feed: an article counts as its export only if no other worker took it
 # over in the meantime (this worker was wrongly thought dead, its work handed out again).
 # A revision (ARGV[i + 2] == '1') replaces the exported record. The record itself comes from the
@@ -88,18 +103,20 @@ FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "
 # a revision whose download failed is fetched again by a later crawl.
 # KEYS: articles, claims, staged, records, failures, link dates; ARGV: me, feed, then (short id,
 # modified, revision) triples. Returns the accepted ids.
-_COMMIT = """
+_COMMIT = (
+    _ENTRY
+    + """
 local accepted = {}
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local owner = redis.call('HGET', KEYS[2], id)
-  local known = redis.call('HGET', KEYS[1], id)
-  local revision = ARGV[i + 2] == '1' and known and cjson.decode(known).status == 'exported'
+  local known = entry_of(redis.call('HGET', KEYS[1], id))
+  local revision = ARGV[i + 2] == '1' and known and known.status == 'exported'
   local staged = redis.call('HGET', KEYS[3], id)
   if staged and (not known or revision) and (not owner or owner == ARGV[1]) then
     local entry = {status='exported', feed=ARGV[2], modified=ARGV[i + 1], worker=ARGV[1]}
     local seen = redis.call('HGET', KEYS[6], id)
-    if not seen and known then seen = cjson.decode(known).lastmod_seen end
+    if not seen and known and type(known.lastmod_seen) == 'string' then seen = known.lastmod_seen end
     if seen then entry.lastmod_seen = seen end
     redis.call('HSET', KEYS[1], id, cjson.encode(entry))
     redis.call('HSET', KEYS[4], id, staged)
@@ -112,12 +129,15 @@ for i = 3, #ARGV, 3 do
 end
 return accepted
 """
+)
 
 # Take an article for this worker, unless exported/skipped, already this worker's (the same article
 # queued under another slug), or claimed by a live worker.
 # KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
-_TAKE = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+_TAKE = (
+    _ENTRY
+    + """
+if entry_of(redis.call('HGET', KEYS[1], ARGV[1])) then return 0 end
 local owner = redis.call('HGET', KEYS[2], ARGV[1])
 if owner == ARGV[2] then return 0 end
 if owner then
@@ -128,6 +148,18 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[4], 'a:' .. ARGV[1], ARGV[5])
 return 1
 """
+)
+
+# Record a "not politics" verdict, unless the article is known already (an export wins); a foreign
+# value in its place is overwritten. KEYS: articles; ARGV: short id, entry
+_SKIP = (
+    _ENTRY
+    + """
+if entry_of(redis.call('HGET', KEYS[1], ARGV[1])) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+)
 
 
 class RedisLedger:
@@ -160,6 +192,7 @@ class RedisLedger:
         self.workers_key = f"{crawl}:workers"
         self._take = self.redis.register_script(_TAKE)
         self._commit = self.redis.register_script(_COMMIT)
+        self._skip = self.redis.register_script(_SKIP)
         self._stop_beating = threading.Event()
 
     def inflight_key(self, worker: str | None = None) -> str:
@@ -307,7 +340,7 @@ class RedisLedger:
     @guarded
     def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
         record = json.dumps({"status": str(Answer.SKIPPED), "reason": reason})
-        self.redis.hsetnx(ARTICLES_KEY, short_id, record)
+        self._skip(keys=[ARTICLES_KEY], args=[short_id, record])
         self._article_done(short_id)
 
     @guarded
@@ -338,8 +371,7 @@ class RedisLedger:
 
     @guarded
     def record_failure(self, short_id: str, path: str, reason: str) -> bool:
-        raw = self.redis.hget(FAILURES_KEY, short_id)
-        entry = json.loads(raw) if raw else {"attempts": 0}
+        entry = _failure(self.redis.hget(FAILURES_KEY, short_id)) or {"attempts": 0}
         attempts = int(entry.get("attempts", 0)) + 1
         given_up = attempts >= self.max_failures
         entry = {"path": path, "reason": reason, "attempts": attempts, "given_up": given_up}
@@ -348,30 +380,45 @@ class RedisLedger:
 
     @guarded
     def failures_to_retry(self) -> list[tuple[str, str]]:
-        entries = [(k, json.loads(v)) for k, v in self.redis.hgetall(FAILURES_KEY).items()]
-        return [(k, str(e["path"])) for k, e in sorted(entries) if not e.get("given_up") and e.get("path")]
+        entries = [(k, _failure(v)) for k, v in self.redis.hgetall(FAILURES_KEY).items()]
+        return [(k, str(e["path"])) for k, e in sorted(entries, key=lambda x: x[0]) if e and not e.get("given_up")]
 
     @guarded
     def failures(self) -> list[dict[str, Any]]:
-        return [{"short_id": k, **json.loads(v)} for k, v in sorted(self.redis.hgetall(FAILURES_KEY).items())]
+        found = []
+        for short_id, raw in sorted(self.redis.hgetall(FAILURES_KEY).items()):
+            entry = _failure(raw)
+            found.append({"short_id": short_id, **entry} if entry else {"short_id": short_id, "unreadable": True})
+        return found
 
     # ----- the corpus -----------------------------------------------------------------------------
 
-    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+    def records(
+        self, since: str | None = None, until: str | None = None, bad: BadRow | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every exported record, ordered by ``published``: the order is found first, then the
-        records are read in chunks, so the whole corpus is never held in memory at once."""
+        records are read in chunks, so the whole corpus is never held in memory at once. Each value
+        is checked: one that is no record (a foreign value in ``dwnews:records``) costs only itself."""
+        report = bad or _log_bad_row
         order: list[tuple[bool, str, str]] = []
         try:
             for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
-                published = json.loads(raw).get("published")
+                record, problem = stored_record(short_id, raw)
+                if record is None:
+                    report(short_id, problem)
+                    continue
+                published = record.get("published")
                 if in_range(published, since, until):
                     order.append((published is None, published or "", short_id))
             order.sort()
             for start in range(0, len(order), 500):
                 chunk = [short_id for _, _, short_id in order[start : start + 500]]
-                for raw in self.redis.hmget(RECORDS_KEY, chunk):
-                    if raw is not None:
-                        yield json.loads(raw)
+                for short_id, raw in zip(chunk, self.redis.hmget(RECORDS_KEY, chunk), strict=True):
+                    record, problem = stored_record(short_id, raw) if raw is not None else (None, "")
+                    if record is not None:
+                        yield record
+                    elif problem:  # changed since the first pass
+                        report(short_id, problem)
         except redis.RedisError as error:
             raise StorageError(f"Redis ledger {self.location}", redact(f"{type(error).__name__}: {error}")) from None
 
@@ -401,6 +448,9 @@ class RedisLedger:
 
     def feed_opened(self, target: Any, part: Any, feed_format: str) -> None:
         pass  # a worker's unfinished feed is its own: its articles stay in its in-flight lists
+
+    def feed_ready(self, target: Any, identity: str, short_ids: list[str]) -> None:
+        pass  # recorded at fence(), before the rename: nothing is left for a later run to commit
 
     def feed_aborted(self, target: Any) -> None:
         pass  # its articles stay in the in-flight lists: released when the worker ends
@@ -462,9 +512,24 @@ def _entry(raw: str | None) -> dict[str, Any] | None:
         return None
     try:
         entry = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return entry if isinstance(entry, dict) and entry.get("status") in (Answer.EXPORTED, Answer.SKIPPED) else None
+
+
+def _failure(raw: str | None) -> dict[str, Any] | None:
+    """A failure entry, or None when there is none or it is not ours (it counts as no failure)."""
+    try:
+        entry = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("attempts", 0), int):
+        return None
+    return entry if isinstance(entry.get("path"), str) else None
+
+
+def _log_bad_row(short_id: str, problem: str) -> None:
+    logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
 
 
 def _text(value: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -20,8 +21,8 @@ from dwnews.core.outcome import FeedBusyError, StorageError
 from dwnews.core.record import is_record, record_json
 from dwnews.core.site import PoliticsRule
 from dwnews.core.urls import article_id
-from dwnews.store.feedfiles import short_ids_in_feed
-from dwnews.store.ledger import Answer, Claim, new_run_id, now_iso
+from dwnews.store.ledger import Answer, BadRow, Claim, new_run_id, now_iso, stored_record
+from dwnews.store.outputs import FileIdentity
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,49 @@ def process_alive(pid: int, pid_start: str | None) -> bool:
     return pid_start is None or process_start(pid) in (None, pid_start)
 
 
+def lock_holders(database: Path) -> list[int]:
+    """The processes holding a write lock on a SQLite database (its file, or its WAL index), from
+    the kernel's lock table (Linux); empty where it cannot be read."""
+    inodes = set()
+    for name in (database, Path(f"{database}-shm"), Path(f"{database}-wal")):
+        with contextlib.suppress(OSError):
+            status = os.stat(name)
+            inodes.add((os.major(status.st_dev), os.minor(status.st_dev), status.st_ino))
+    pids: list[int] = []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if "->" in fields or len(fields) < 6 or fields[3] != "WRITE":
+                continue  # a waiter, or a shared lock (every reader holds one)
+            with contextlib.suppress(ValueError):
+                major, minor, inode = fields[5].split(":")
+                if (int(major, 16), int(minor, 16), int(inode)) in inodes and int(fields[4]) not in pids:
+                    pids.append(int(fields[4]))
+    return pids
+
+
+def _log_bad_row(short_id: str, problem: str) -> None:
+    logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _remove(part: Path) -> bool:
+    """Remove a dead run's temporary feed file if it is there (a link is removed, never followed)."""
+    try:
+        part.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 # ----- SQLite ------------------------------------------------------------------------------------------
+
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF)
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 3, 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_AUTH, _SQLITE_NOTADB = 11, 14, 23, 26
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -102,6 +145,9 @@ CREATE TABLE IF NOT EXISTS failures (
     updated_at TEXT NOT NULL
 );
 """
+# columns later versions added to ``feeds``: a finished feed's identity (what its rename keeps) and
+# short ids, recorded just before the rename (see recover())
+_ADDED_FEED_COLUMNS = {"identity": "TEXT", "short_ids": "TEXT"}
 # columns later versions added to ``articles`` (a state file of an earlier version gets them)
 _ADDED_COLUMNS = {
     "modified": "TEXT",
@@ -142,6 +188,12 @@ class SqliteLedger:
 
     Several runs on one machine may share the file at once: a claim is a write transaction, and
     claims of runs whose process is gone are released. Across machines, use the Redis ledger.
+
+    A run waits up to ``timeout`` seconds (60) for another one's write transaction to end; past
+    that, the fault says which process holds the database ("in use by another run (pid N)").
+    Readers never wait (the database is in WAL mode). Faults say what SQLite and the system say:
+    busy, permission denied, read-only file system, disk full; "corrupt" only when SQLite's
+    integrity check says so, and only a ledger opened for writing advises moving the file aside.
     """
 
     def __init__(
@@ -152,6 +204,7 @@ class SqliteLedger:
         revisions: bool = False,
         max_failures: int = 5,
         read_only: bool = False,
+        timeout: float = 60.0,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.path = self.state_dir / DB_NAME
@@ -160,48 +213,98 @@ class SqliteLedger:
         self.spider = spider
         self.revisions = revisions
         self.max_failures = max_failures
+        self.read_only = read_only
+        self.timeout = timeout
         try:
             self.db = self._connect(read_only)
         except (sqlite3.Error, OSError) as error:
             raise self.fault(error) from error
 
+    @staticmethod
+    def exists(state_dir: Path) -> bool:
+        """Is there a ledger in ``state_dir``? Raises :class:`StorageError` when that cannot be told."""
+        path = Path(state_dir) / DB_NAME
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as error:
+            cause = (error.strerror or str(error)).lower()
+            raise StorageError(path, f"cannot read: {cause} (uid {os.geteuid()})") from None
+        return True
+
     def _connect(self, read_only: bool) -> sqlite3.Connection:
         if read_only:
-            if not self.path.is_file():
-                raise StorageError(self.path, "no state here")
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60, check_same_thread=False)
-            self._check(db)
+            try:
+                os.stat(self.path)
+            except (FileNotFoundError, NotADirectoryError):
+                raise StorageError(self.path, "no state here") from None
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.timeout, check_same_thread=False)
+            try:
+                self._check(db)
+            except sqlite3.Error as error:
+                if not self._on_read_only_medium(error):
+                    raise
+                # A backup on a read-only file system: nothing can write it, so it is read as it is
+                # (SQLite cannot create the -shm file it reads a WAL database with there).
+                db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+                self._check(db)
             return db
         if self.state_dir.exists() and not self.state_dir.is_dir():
             raise StorageError(self.state_dir, "DWNEWS_STATE_DIR is not a directory")
+        if self.path.is_symlink() and not self.path.exists():
+            # SQLite would create the database wherever the link points
+            raise StorageError(self.path, "a symbolic link to nothing: the state database is not created through it")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists()
         # autocommit mode; every write below is one explicit transaction
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         if existed:
             self._check(db)  # before any write: a corrupt database is never modified
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
-        for column, kind in _ADDED_COLUMNS.items():
-            if column not in columns:
-                with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
-                    db.execute(f"ALTER TABLE articles ADD COLUMN {column} {kind}")
-        db.execute("CREATE INDEX IF NOT EXISTS articles_published ON articles (status, published)")
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            for table, added in (("articles", _ADDED_COLUMNS), ("feeds", _ADDED_FEED_COLUMNS)):
+                columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in added.items():
+                    if column not in columns:
+                        with contextlib.suppress(sqlite3.OperationalError):  # another run added it meanwhile
+                            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            db.execute("CREATE INDEX IF NOT EXISTS articles_published ON articles (status, published)")
+        except BaseException:
+            db.close()
+            raise
         return db
 
+    def _on_read_only_medium(self, error: sqlite3.Error) -> bool:
+        """Could not read because the state dir is on a read-only file system, and no write-ahead log
+        is pending there (the database file alone holds everything)?"""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            return False
+        try:
+            read_only_fs = bool(os.statvfs(self.state_dir).f_flag & os.ST_RDONLY)
+            wal = Path(f"{self.path}-wal")
+            return read_only_fs and (not wal.exists() or wal.stat().st_size == 0)
+        except OSError:
+            return False
+
     def _check(self, db: sqlite3.Connection) -> None:
+        """SQLite's integrity check, before anything is written; its verdict is the only "corrupt"."""
         try:
             verdict = db.execute("PRAGMA quick_check").fetchone()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error:
             db.close()
-            raise self._corrupt(str(error)) from None
+            raise  # busy, unreadable, not a database: fault() tells which
         if verdict is None or verdict[0] != "ok":
             db.close()
             raise self._corrupt(f"integrity check: {verdict[0] if verdict else 'no answer'}")
 
     def _corrupt(self, cause: str) -> StorageError:
+        if self.read_only:
+            # a command that only reads never advises moving a database: it may be healthy for others
+            return StorageError(self.path, f"the state database is corrupt ({cause}); it was not modified")
         return StorageError(
             self.path,
             f"the state database is corrupt ({cause}); it was not modified",
@@ -210,17 +313,102 @@ class SqliteLedger:
         )
 
     def fault(self, error: BaseException) -> StorageError:
-        """The one-line fault for an error of this ledger's file."""
+        """The one-line fault for an error of this ledger's file: what it is, never a guess."""
         if isinstance(error, StorageError):
             return error
         text = str(error) or type(error).__name__
-        if isinstance(error, sqlite3.DatabaseError) and (
-            "not a database" in text or "malformed" in text or "corrupt" in text
-        ):
-            return self._corrupt(text)
-        if isinstance(error, OSError) and error.filename:
-            return StorageError(error.filename, error.strerror or text)
+        verb = "read" if self.read_only else "write"
+        if isinstance(error, sqlite3.Error):
+            code = getattr(error, "sqlite_errorcode", None)
+            primary = code & 0xFF if isinstance(code, int) else None
+            if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+                verdict = self._integrity()
+                if verdict is not None:
+                    return self._corrupt(f"{text}; integrity check: {verdict}")
+                return StorageError(self.path, f"SQLite said {text!r}, though its integrity check finds no fault")
+            if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                return self._in_use()
+            if primary in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM, _SQLITE_AUTH, _SQLITE_IOERR):
+                return self._access_fault(verb) or StorageError(self.path, f"cannot {verb}: {text}")
+            return StorageError(self.path, text)
+        if isinstance(error, OSError):
+            where = error.filename or self.path
+            if error.errno in (errno.EACCES, errno.EPERM):
+                return StorageError(where, f"cannot {verb}: permission denied (uid {os.geteuid()})")
+            if error.errno == errno.EROFS:
+                return StorageError(where, f"cannot {verb}: read-only file system")
+            return StorageError(where, error.strerror or text)
         return StorageError(self.path, text)
+
+    def _integrity(self) -> str | None:
+        """What SQLite's integrity check finds wrong with the file (None: nothing, or it could not run)."""
+        try:
+            probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.timeout)
+        except sqlite3.Error:
+            return None
+        try:
+            verdict = probe.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as error:
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+            return str(error) if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) else None
+        finally:
+            probe.close()
+        return None if verdict is not None and verdict[0] == "ok" else str(verdict[0] if verdict else "no answer")
+
+    def _in_use(self) -> StorageError:
+        """Another process kept the database locked past the timeout: which one, if it can be told."""
+        holders = [pid for pid in lock_holders(self.path) if pid != os.getpid()]
+        runs: dict[int, str] = {}
+        db: sqlite3.Connection | None = getattr(self, "db", None)  # None: the fault came while connecting
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):  # a reader never waits in WAL mode, but may fail
+                for run_id, pid, start in db.execute(
+                    "SELECT run_id, pid, pid_start FROM runs WHERE status = 'running' AND host = ? AND run_id != ?",
+                    (socket.gethostname(), self.run_id),
+                ).fetchall():
+                    if process_alive(int(pid), start):
+                        runs[int(pid)] = str(run_id)
+        if holders:
+            who = " and ".join(
+                f"another run (pid {pid}, run {runs[pid]})" if pid in runs else f"another process (pid {pid})"
+                for pid in holders
+            )
+        elif runs:
+            who = "another run (" + ", ".join(f"pid {pid}" for pid in runs) + ")"
+        else:
+            who = "another process"
+        return StorageError(
+            self.path, f"in use by {who}: still locked after waiting {self.timeout:g} s; try again when it is done"
+        )
+
+    def _access_fault(self, verb: str) -> StorageError | None:
+        """Why the state dir or database cannot be written (or read), or None if the system says nothing."""
+        if not self.state_dir.is_dir():
+            return None
+        with contextlib.suppress(OSError):
+            if os.statvfs(self.state_dir).f_flag & os.ST_RDONLY:
+                if self.read_only:
+                    return StorageError(
+                        self.state_dir,
+                        f"cannot read {DB_NAME}: a read-only file system, where SQLite cannot create the "
+                        f"{DB_NAME}-shm file it reads a WAL database with",
+                    )
+                return StorageError(self.state_dir, "cannot write: read-only file system")
+        me = os.geteuid()
+        if not os.access(self.state_dir, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+            if self.read_only:
+                return StorageError(
+                    self.state_dir,
+                    f"cannot read {DB_NAME}: permission denied (uid {me}) to create the {DB_NAME}-shm file SQLite "
+                    "reads a WAL database with; run as the state's owner",
+                )
+            return StorageError(self.state_dir, f"cannot write: permission denied (uid {me})")
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+            path = self.state_dir / name
+            mode = os.R_OK if self.read_only and name == DB_NAME else os.R_OK | os.W_OK
+            if path.exists() and not os.access(path, mode, effective_ids=os.access in os.supports_effective_ids):
+                return StorageError(path, f"cannot {verb}: permission denied (uid {me})")
+        return None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -285,43 +473,99 @@ class SqliteLedger:
 
     @guarded
     def recover(self) -> dict[str, int]:
-        """Release claims of dead runs; finish or discard the feed files they were writing."""
-        counts = {"dead_runs": 0, "claims_released": 0, "feeds_committed": 0, "parts_removed": 0}
+        """Release claims of dead runs; finish or discard the feed files they were writing.
+
+        A dead run's feed is committed only when the file at its path is the one that run finished
+        (the identity recorded just before its rename: device, inode, size, modification time), and
+        only for the articles that run staged. Anything else there (another state dir's export put
+        at the path since, an edited file) is left alone, counted (``feeds_not_ours``) and logged;
+        the dead run's articles are released, so the next run fetches and exports them again.
+        """
+        kinds = ("dead_runs", "claims_released", "feeds_committed", "parts_removed", "feeds_not_ours")
+        counts = dict.fromkeys(kinds, 0)
         with self.transaction() as db:
             for run_id in self._dead_runs(db):
                 counts["dead_runs"] += 1
                 feeds = db.execute(
-                    "SELECT path, part_path, format FROM feeds WHERE run_id = ? AND status = 'writing'", (run_id,)
+                    "SELECT path, part_path, identity, short_ids FROM feeds WHERE run_id = ? AND status = 'writing'",
+                    (run_id,),
                 ).fetchall()
-                for path, part_path, feed_format in feeds:
-                    part = Path(part_path) if part_path else None
-                    if part is not None and part.exists():
-                        # The run died before its feed was complete: nothing in it was exported.
-                        part.unlink()
-                        counts["parts_removed"] += 1
-                        status = "aborted"
-                    elif part is not None and Path(path).exists():
-                        # Renamed into place but not committed: the feed is complete, commit it.
-                        try:
-                            ids = short_ids_in_feed(Path(path), feed_format)
-                        except (ValueError, KeyError, UnicodeError) as error:
-                            logger.warning("Feed %s of a run that died cannot be read (%s): not recorded", path, error)
-                            ids, status = [], "unreadable"
-                        else:
-                            self._commit(db, ids, str(path), run_id)
-                            counts["feeds_committed"] += 1
-                            status = "done"
-                    else:
-                        status = "aborted"  # written in place (a device, a pipe): cannot be trusted
-                    db.execute("UPDATE feeds SET status = ?, closed_at = ? WHERE path = ?", (status, now_iso(), path))
+                for path, part_path, identity, short_ids in feeds:
+                    status = self._recover_feed(db, run_id, Path(path), part_path, identity, short_ids, counts)
+                    db.execute(
+                        "UPDATE feeds SET status = ?, closed_at = ?, short_ids = NULL WHERE path = ? AND run_id = ?",
+                        (status, now_iso(), path, run_id),
+                    )
                 counts["claims_released"] += db.execute(
                     "DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (run_id,)
                 ).rowcount
                 db.execute("DELETE FROM staged WHERE run_id = ?", (run_id,))
                 db.execute("UPDATE runs SET status = 'killed', finished_at = ? WHERE run_id = ?", (now_iso(), run_id))
+            # a feed left 'writing' by a run that ended without closing it (a crawl stopped by a second
+            # Ctrl-C): its temporary file, if any is left, is removed; nothing in it was exported
+            ended = db.execute(
+                "SELECT feeds.path, feeds.run_id, feeds.part_path FROM feeds JOIN runs ON runs.run_id = feeds.run_id"
+                " WHERE feeds.status = 'writing' AND runs.status NOT IN ('running', 'faulted')"
+            ).fetchall()
+            for path, run_id, part_path in ended:
+                if part_path and _remove(Path(part_path)):
+                    counts["parts_removed"] += 1
+                db.execute(
+                    "UPDATE feeds SET status = 'aborted', closed_at = ? WHERE path = ? AND run_id = ?",
+                    (now_iso(), path, run_id),
+                )
         if any(counts.values()):
             logger.warning("Recovered state after a run that died: %s", counts)
         return counts
+
+    def _recover_feed(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        path: Path,
+        part_path: str | None,
+        identity: str | None,
+        short_ids: str | None,
+        counts: dict[str, int],
+    ) -> str:
+        """Commit or discard one feed a dead run was writing; its new status."""
+        if not part_path:
+            return "aborted"  # written in place (a device, a pipe): what reached it cannot be known
+        if _remove(Path(part_path)):
+            # The run died before its feed was complete (or before the rename): nothing was exported.
+            counts["parts_removed"] += 1
+            return "aborted"
+        finished = FileIdentity.parse(identity)
+        if finished is None:
+            if os.path.lexists(path):
+                logger.warning(
+                    "Feed %s: the run that died (%s) never finished it; the file there is not its feed: "
+                    "left alone, and that run's articles will be fetched again",
+                    path,
+                    run_id,
+                )
+            return "aborted"
+        if FileIdentity.at(path) != finished:
+            counts["feeds_not_ours"] += 1
+            staged = db.execute("SELECT COUNT(*) FROM staged WHERE run_id = ?", (run_id,)).fetchone()[0]
+            logger.warning(
+                "Feed %s: not the file the run that died (%s) put there (replaced, changed or removed since): "
+                "left alone, nothing in it recorded; that run's %d articles will be fetched again",
+                path,
+                run_id,
+                staged,
+            )
+            return "not_ours"
+        try:
+            ids = [str(short_id) for short_id in json.loads(short_ids or "[]")]
+        except (ValueError, TypeError):
+            ids = []
+        # Renamed into place but not committed: the feed is complete, and it is this run's.
+        committed = self._commit(db, ids, str(path), run_id, staged_only=True)
+        if committed < len(ids):
+            logger.warning("Feed %s: %d short ids that run never staged were not recorded", path, len(ids) - committed)
+        counts["feeds_committed"] += 1
+        return "done"
 
     # ----- articles ----------------------------------------------------------------------------------
 
@@ -421,13 +665,19 @@ class SqliteLedger:
             )
         return None
 
-    def _commit(self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str) -> int:
+    def _commit(
+        self, db: sqlite3.Connection, short_ids: Iterable[str], feed: str, run_id: str, staged_only: bool = False
+    ) -> int:
+        """Record articles as exported by ``feed``, with the records ``run_id`` staged for them
+        (``staged_only``: an article that run did not stage is not recorded)."""
         count = 0
         now = now_iso()
         for short_id in short_ids:
             row = db.execute(
                 "SELECT record FROM staged WHERE run_id = ? AND short_id = ?", (run_id, short_id)
             ).fetchone()
+            if row is None and staged_only:
+                continue
             record = json.loads(row[0]) if row else {}
             db.execute(
                 "INSERT INTO articles (short_id, content_id, status, run_id, feed, modified, published, record,"
@@ -465,8 +715,17 @@ class SqliteLedger:
                 "INSERT INTO feeds (path, run_id, part_path, format, status, opened_at)"
                 " VALUES (?, ?, ?, ?, 'writing', ?)"
                 " ON CONFLICT (path) DO UPDATE SET run_id = excluded.run_id, part_path = excluded.part_path,"
-                " format = excluded.format, status = 'writing', opened_at = excluded.opened_at, closed_at = NULL",
+                " format = excluded.format, status = 'writing', opened_at = excluded.opened_at, closed_at = NULL,"
+                " identity = NULL, short_ids = NULL",
                 (str(target), self.run_id, str(part) if part else None, feed_format, now_iso()),
+            )
+
+    @guarded
+    def feed_ready(self, target: Path, identity: str, short_ids: list[str]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE feeds SET identity = ?, short_ids = ? WHERE path = ? AND run_id = ?",
+                (identity, json.dumps(short_ids), str(target), self.run_id),
             )
 
     def fence(self, target: Path, short_ids: list[str]) -> set[str]:
@@ -479,7 +738,10 @@ class SqliteLedger:
     def feed_stored(self, target: Path, short_ids: list[str]) -> int:
         with self.transaction() as db:
             count = self._commit(db, short_ids, str(target), self.run_id)
-            db.execute("UPDATE feeds SET status = 'done', closed_at = ? WHERE path = ?", (now_iso(), str(target)))
+            db.execute(
+                "UPDATE feeds SET status = 'done', closed_at = ?, short_ids = NULL WHERE path = ?",
+                (now_iso(), str(target)),
+            )
         return count
 
     @guarded
@@ -543,15 +805,20 @@ class SqliteLedger:
 
     # ----- the corpus ------------------------------------------------------------------------------
 
-    def records(self, since: str | None = None, until: str | None = None) -> Iterator[dict[str, Any]]:
+    def records(
+        self, since: str | None = None, until: str | None = None, bad: BadRow | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every exported record, checked one by one: a row that is no record costs only itself."""
         try:
             cursor = self.db.execute(
-                "SELECT record FROM articles WHERE status = 'exported' AND record IS NOT NULL"
+                "SELECT short_id, record FROM articles WHERE status = 'exported' AND record IS NOT NULL"
                 " ORDER BY published IS NULL, published, short_id"
             )
-            for (raw,) in cursor:
-                record: dict[str, Any] = json.loads(raw)
-                if in_range(record.get("published"), since, until):
+            for short_id, raw in cursor:
+                record, problem = stored_record(str(short_id), raw)
+                if record is None:
+                    (bad or _log_bad_row)(str(short_id), problem)
+                elif in_range(_text(record.get("published")), since, until):
                     yield record
         except sqlite3.Error as error:
             raise self.fault(error) from error

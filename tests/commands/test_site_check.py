@@ -99,3 +99,29 @@ def test_a_site_that_cannot_be_reached_is_one_line() -> None:
     assert done.returncode == 3
     assert f"cannot reach {dead}: connection refused" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.e2e
+def test_the_sections_sampled_are_those_the_crawl_follows() -> None:
+    """A home page whose first section link is a video section (DW Kiswahili has one, and a "Media
+    Center"), and whose first real section links no article: the media section is skipped as the
+    crawl skips it, the next section is read, and every assumption holds."""
+
+    def video_section_first(html: str) -> str:
+        first = '<a href="/sw/afrika/s-12756"'
+        return html.replace(first, '<a href="/sw/video-za-hivi-punde/s-60001">Video</a>' + first, 1)
+
+    def no_article_links(html: str) -> str:
+        return re.sub(r'href="[^"]*/a-\d+[^"]*"', 'href="#"', html)
+
+    with MirrorServer(SITE) as mirror:
+        mirror.faults["sw/s-11588"] = Fault("transform", transform=video_section_first)
+        mirror.faults["sw/s-12756"] = Fault("transform", transform=no_article_links)
+        done = site_check(mirror.base_url)
+        requested = mirror.paths()
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert all(verdicts(done.stdout).values()), done.stdout
+    assert not [path for path in requested if "s-60001" in path], "a media section is never read"
+    assert [path for path in requested if "s-12757" in path], "the next section was read"
+    assert "(sections read: 2)" in done.stdout
+    assert "3 of " in done.stdout and "sample articles were read" in done.stdout

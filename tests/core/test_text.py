@@ -12,6 +12,7 @@ from dwnews.core.text import (
     clean_paragraphs,
     clean_record,
     collapse_whitespace,
+    is_kiswahili,
     is_read_more,
     split_names,
 )
@@ -165,3 +166,11 @@ def test_clean_record_applies_one_convention_to_title_teaser_and_body() -> None:
 
 def test_clean_inline_keeps_none_safe() -> None:
     assert clean_inline(None) == ""
+
+
+def test_the_language_identifier_reads_a_bounded_text() -> None:
+    """A 3 MB paragraph cost the site-check 478 MB: only the first DWNEWS_LANGID_MAX_CHARS are read."""
+    kiswahili = "Rais wa Kenya amesema serikali itaendelea na mazungumzo na upinzani wiki ijayo. " * 30
+    german = "Die Bundesregierung hat am Mittwoch neue Regeln beschlossen und will sie bald umsetzen. " * 40_000
+    assert is_kiswahili(kiswahili + german), "judged on its first 2,000 characters: Kiswahili"
+    assert not is_kiswahili(german + kiswahili), "judged on its first 2,000 characters: German"

@@ -145,3 +145,31 @@ def test_a_damaged_row_costs_its_own_page_a_full_fetch_and_nothing_else(tmp_path
     stored = middleware.process_response(second, _response(urls[1], 304))
     assert isinstance(stored, Response) and stored.status == 200 and stored.body == b"<x/>"
     assert not middleware.broken and stat(crawler, "dwnews/conditional/store_error") == 0
+
+
+def test_the_page_store_keeps_only_pages_recent_runs_fetched(tmp_path: Path) -> None:
+    """A home page whose section links change every run grew pages.sqlite3 without end (3,001 ->
+    6,001 -> 9,001 rows); now a page no run fetched in DWNEWS_PAGE_STORE_KEEP_RUNS runs is pruned
+    when a run ends, counted, while the home page (a 304 every run) stays. A real SQLite file."""
+    home = f"{BASE}/sw/idhaa-ya-kiswahili/s-11588"
+    rows, pruned = [], []
+    for run in range(5):
+        crawler, _, _ = make_crawler(tmp_path, DWNEWS_PAGE_STORE_KEEP_RUNS=2)
+        middleware = ConditionalRequestMiddleware.from_crawler(crawler)
+        request = Request(home, meta={"dwnews_page": "listing"})
+        middleware.process_request(request)
+        answer = _response(home, 304) if run else _response(home, 200, b"<html>home</html>", ETag='"home"')
+        assert middleware.process_response(request, answer).status == 200
+        for section in range(100):  # this run's section links: new ones every run
+            url = f"{BASE}/sw/x/s-{run * 1000 + section}"
+            section_request = Request(url, meta={"dwnews_page": "listing"})
+            middleware.process_request(section_request)
+            middleware.process_response(section_request, _response(url, 200, b"<html/>", ETag=f'"{run}"'))
+        middleware.close()  # the spider closed: the run ends
+        store = PageStore(tmp_path / "state" / DB_NAME)
+        rows.append(store.count())
+        assert store.get(home) is not None, "a page fetched every run stays"
+        store.close()
+        pruned.append(stat(crawler, "dwnews/conditional/pruned"))
+    assert rows == [101, 201, 201, 201, 201], rows
+    assert pruned[0] == 0 and all(count == 100 for count in pruned[2:]), pruned

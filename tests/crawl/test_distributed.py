@@ -199,3 +199,42 @@ def test_a_redis_password_is_never_logged(mirror: MirrorServer, tmp_path: Path) 
     assert result.returncode == 2
     assert "S3cret-pw" not in result.log, "not in the error, not in Scrapy's overridden settings"
     assert "redis://worker:***@127.0.0.1" in result.log
+
+
+def test_queue_entries_that_would_steer_a_worker_cost_only_themselves(redis_url: str, tmp_path: Path) -> None:
+    """Valid JSON, but meta a worker must not obey: a proxy of the sender's choosing (whose page would
+    be exported as a dw.com article), robots.txt switched off, a POST, an unknown callback argument.
+    Each is refused and counted; the other server sees no connection; the crawl exports every politics
+    article and exits 0."""
+    import json
+
+    import redis
+
+    with MirrorServer(SITE) as server, MirrorServer(SITE) as other:
+        base = server.base_url
+        article = {"dwnews_page": "article", "dwnews_content_id": 99000001, "dwnews_short_id": "6hOQD"}
+        entries = [
+            {
+                "url": f"{base}/sw/x/a-99000001",
+                "callback": "parse_article",
+                "meta": {**article, "proxy": other.base_url},
+            },
+            {
+                "url": f"{base}/sw/kumbukumbu/s-12759",
+                "callback": "parse_listing",
+                "cb_kwargs": {"follow_sections": False},
+                "meta": {"dwnews_page": "listing", "dont_obey_robotstxt": True},
+            },
+            {"url": f"{base}/sw/x/a-99000001", "callback": "parse_article", "method": "POST", "meta": article},
+            {"url": f"{base}/sw/s-11588", "callback": "parse_listing", "cb_kwargs": {"follow_sections": True, "x": 1}},
+        ]
+        client = redis.Redis.from_url(redis_url)
+        client.lpush("dwnews:politics:requests", *[json.dumps(entry) for entry in entries])
+        result = run_crawl(base, "politics", tmp_path / "w", *worker_args(redis_url))
+        assert other.requests == [], "no connection to the server the entry named"
+        assert not [path for path in server.paths() if "kumbukumbu" in path], "robots.txt still obeyed"
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("dwnews/redis/bad_entry") == 4
+    assert result.stat("dwnews/redis/bad_entry/meta") == 2 and result.stat("dwnews/redis/bad_entry/kwargs") == 1
+    assert {item["content_id"] for item in result.items} == POLITICS
+    assert not [item for item in result.items if item["content_id"] == 99000001]

@@ -84,7 +84,7 @@ def test_a_full_batch_is_stored_and_recorded_at_once(tmp_path: Path) -> None:
         r["short_id"] for r in records[:2]
     ]
     assert {r["short_id"] for r in ledger.records()} == {r["short_id"] for r in records[:2]}
-    assert not (feeds / "batch-2.jsonl").exists() and (feeds / "batch-2.jsonl.part").exists()
+    assert not (feeds / "batch-2.jsonl").exists() and len(list(feeds.glob(".batch-2.jsonl.*.part"))) == 1
     for pending in exporter._pending_close_coros:  # the crawl would await them when it closes
         pending.close()
 
@@ -125,16 +125,37 @@ def test_a_ledger_fault_after_the_rename_leaves_the_feed_for_the_next_run_to_rec
 
 
 def test_a_feed_scrapy_does_not_store_leaves_no_part_behind(tmp_path: Path) -> None:
-    """No items and FEED_STORE_EMPTY off: Scrapy never stores the feed, so its .part (made and
-    locked at start) is removed when the spider closes, and the ledger's row is not left 'writing'."""
+    """No items and FEED_STORE_EMPTY off: Scrapy never stores the feed, so its temporary file and
+    lock (made at start) are removed when the spider closes, and the ledger's row is not left 'writing'."""
     from scrapy.utils.defer import deferred_from_coro
 
     feed = tmp_path / "empty.jsonl"
     crawler, exporter, _, ledger = opened(tmp_path, FEEDS={str(feed): {"format": "jsonlines"}}, FEED_STORE_EMPTY=False)
-    part = tmp_path / "empty.jsonl.part"
-    assert part.exists()
+    (part,) = tmp_path.glob(".empty.jsonl.*.part")
+    assert (tmp_path / ".empty.jsonl.lock").exists()
     closed = deferred_from_coro(exporter.close_spider(crawler.spider))
     assert closed.called, "nothing to wait for"
-    assert not part.exists() and not feed.exists()
+    assert not part.exists() and not feed.exists() and not (tmp_path / ".empty.jsonl.lock").exists()
     row = ledger.db.execute("SELECT status FROM feeds WHERE path = ?", (str(feed),)).fetchone()
     assert row == ("aborted",)
+
+
+def test_appending_to_a_feed_copies_it_into_the_temporary_file_first(tmp_path: Path) -> None:
+    """`-o siasa.jsonl`: the finished feed holds the old lines and the new ones; the file is
+    replaced whole (never written in place), and keeps its mode."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    feed = tmp_path / "siasa.jsonl"
+    old = json.dumps({"short_id": "old"}) + "\n"
+    feed.write_text(old)
+    feed.chmod(0o600)
+    crawler, exporter, _, ledger = opened(tmp_path, FEEDS={str(feed): {"format": "jsonlines", "overwrite": False}})
+    (temp,) = tmp_path.glob(".siasa.jsonl.*.part")
+    assert temp.read_text() == old, "copied at start"
+    records = real_records()[:2]
+    scrape(crawler, exporter, ledger, records)
+    deferred_from_coro(exporter.close_spider(crawler.spider))
+    lines = feed.read_text("utf-8").splitlines()
+    assert [json.loads(line)["short_id"] for line in lines] == ["old", *(r["short_id"] for r in records)]
+    assert feed.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob(".siasa.jsonl.*"))
+    assert {r["short_id"] for r in ledger.records()} == {r["short_id"] for r in records}

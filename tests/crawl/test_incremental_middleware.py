@@ -19,9 +19,9 @@ from twisted.python.failure import Failure
 from dwnews.core import keys
 from dwnews.core.keys import Meta, Skip, Verdict
 from dwnews.core.record import Article, exported
-from dwnews.crawl.health import Thresholds, assess
 from dwnews.crawl.incremental import IncrementalMiddleware
 from dwnews.crawl.ledger import ledger_keeper
+from dwnews.crawl.monitors import Thresholds, assess
 from dwnews.crawl.rendering import RenderingMiddleware
 from dwnews.pipelines import StageRecordPipeline
 from dwnews.spiders.politics import PoliticsSpider

@@ -152,10 +152,19 @@ def test_each_field_is_asked_of_its_sources_in_the_documented_order() -> None:
     }
 
 
-def test_a_body_of_credit_lines_alone_fills_authors_and_editors_but_is_no_body() -> None:
+def test_a_body_of_credit_lines_alone_takes_the_teaser_as_its_text() -> None:
+    """The legacy audio item a-6533123: its teaser is its text, its body only "Auteur : ..."."""
     page_file = TESTS / "fixtures" / "dw-credit-lines" / "pages" / "fr_2011-05-23_legacy-layout_a-6533123.html"
     page = ArticlePage("https://www.dw.com/fr/x/a-6533123", page_file.read_text("utf-8"))
     record = page.record()
     assert (record["authors"], record["editors"]) == (["Kossivi Tiassou"], ["M-A. Pioerron"])
-    assert record["body"] == "" and record["teaser"] and "missing/body" in page.events
-    assert "source/authors/credit_line" in page.events
+    assert record["body"] == record["teaser"] and record["body"].startswith("24 milliards de tonnes")
+    assert "source/body/teaser" in page.events and "source/authors/credit_line" in page.events
+    assert "Auteur" not in str(record)
+
+
+def test_a_page_whose_body_no_hook_finds_has_no_body_though_it_has_a_teaser() -> None:
+    html = (SITE / "sw" / "a-66808855.html").read_text("utf-8").replace("rich-text", "rich-txt")
+    html = re.sub(r'"text":"(?:[^"\\]|\\.)*"', '"text":""', html)  # the state's copy of the body too
+    page = ArticlePage("https://www.dw.com/sw/x/a-66808855", html)
+    assert page.teaser and page.record()["body"] == "" and "missing/body" in page.events

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from dwnews.mirror import MirrorServer
-from tests.helpers import FAST, MISSING, NOT_POLITICS, POLITICS, SITE, expected_record, requested_ids, run_crawl
+from tests.helpers import FAST, MISSING, NOT_POLITICS, POLITICS, SITE, TESTS, expected_record, requested_ids, run_crawl
 
 pytestmark = pytest.mark.e2e  # real `scrapy crawl` subprocesses, services, signals
 
@@ -133,3 +134,23 @@ def test_article_spider_takes_short_links_and_dedups_them_with_article_urls(
     assert sorted(item["short_id"] for item in result.items) == ["4WK2B", "4eG0Y"]
     assert ("/p/4WK2B", 301) in [(r.path, r.status) for r in mirror.requests], "followed as p.dw.com redirects"
     assert len([r for r in mirror.requests if "a-66808855" in r.path]) == 1, "one id, one download"
+
+
+def test_a_teaser_only_dw_item_is_exported_with_its_credits_as_authors(tmp_path: Path) -> None:
+    """The legacy audio item a-6533123 (2011) holds its text in its teaser and only "Auteur : ... /
+    Edition : ..." in its body: exported, its credit lines as author and editor (dropped before)."""
+    root = tmp_path / "site"
+    (root / "fr").mkdir(parents=True)
+    page = TESTS / "fixtures" / "dw-credit-lines" / "pages" / "fr_2011-05-23_legacy-layout_a-6533123.html"
+    shutil.copy(page, root / "fr" / "a-6533123.html")
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    with MirrorServer(root) as server:
+        url = "https://www.dw.com/fr/la-perte-des-terres-fertiles/a-6533123"
+        result = run_crawl(server.base_url, "article", tmp_path / "run", "-a", f"url={url}", *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+    (record,) = result.items
+    assert record["title"] == "La perte des terres fertiles et les éléphants en Guinée-Conakry"
+    assert record["authors"] == ["Kossivi Tiassou"] and record["editors"] == ["M-A. Pioerron"]
+    assert record["published"] == "2011-05-23" and record["body"] == record["teaser"]
+    assert record["body"].startswith("24 milliards de tonnes de terres fertiles")
+    assert "Auteur" not in json.dumps(record, ensure_ascii=False)

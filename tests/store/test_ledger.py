@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ import pytest
 from dwnews.core.outcome import StorageError
 from dwnews.store.feedfiles import short_ids_in_feed
 from dwnews.store.ledger import Answer, Claim
+from dwnews.store.outputs import Output
 from dwnews.store.sqlite import SqliteLedger
 from tests.helpers import export_run, exported_by_an_earlier_run, real_records
 
@@ -26,7 +31,9 @@ def test_claim_export_skip_and_forget(tmp_path: Path) -> None:
     assert answers == {"4WK2B": Answer.NEW, "4boRv": Answer.NEW}
     assert run.claim_many([Claim("4WK2B", 66808855)]) == {"4WK2B": Answer.NEW}  # its own claim
     run.mark_skipped("4boRv", 68117411, "not_politics")
-    run.stage({"short_id": "4WK2B", "content_id": 66808855, "published": "2023-09-14T10:12:00Z"})
+    run.stage(
+        {"short_id": "4WK2B", "content_id": 66808855, "published": "2023-09-14T10:12:00Z", "title": "T", "body": "B"}
+    )
     feed = tmp_path / "feed.jsonl"
     feed.write_text(json.dumps({"short_id": "4WK2B"}) + "\n")
     run.feed_opened(feed, tmp_path / "feed.jsonl.part", "jsonlines")
@@ -74,16 +81,21 @@ def test_a_revision_replaces_the_stored_record(tmp_path: Path) -> None:
 
 
 def _claim_and_die(state_dir: str, die_after_rename: bool) -> None:
+    """What the crawl's feed storage does, up to a kill before or after the feed's rename."""
     run = SqliteLedger(Path(state_dir), run_id="dying")
     run.start_run()
     run.claim_many([Claim("4WK2B", 66808855), Claim("5FLOV", 77538843)])
-    run.stage({"short_id": "4WK2B", "content_id": 66808855, "published": "2023-09-14", "title": "T"})
-    feed, part = Path(state_dir) / "f.jsonl", Path(state_dir) / "f.jsonl.part"
-    run.feed_opened(feed, part, "jsonlines")
-    part.write_text(json.dumps({"short_id": "4WK2B"}) + "\n")
+    run.stage({"short_id": "4WK2B", "content_id": 66808855, "published": "2023-09-14", "title": "T", "body": "B"})
+    feed = Path(state_dir) / "f.jsonl"
+    output = Output.open(feed)
+    assert output.temp is not None
+    run.feed_opened(feed, output.temp, "jsonlines")
+    with output.handle() as handle:
+        handle.write(json.dumps({"short_id": "4WK2B"}).encode() + b"\n")
     if die_after_rename:
-        os.replace(part, feed)
-    os._exit(0)  # no finish_run, no commit: as if killed
+        run.feed_ready(feed, output.finish().text(), ["4WK2B"])
+        output.commit()
+    os._exit(0)  # no finish_run, no commit, no clean-up: as if killed
 
 
 def _die(tmp_path: Path, after_rename: bool) -> None:
@@ -106,7 +118,7 @@ def test_a_live_claim_blocks_other_runs_and_a_dead_one_is_released(tmp_path: Pat
 
 def test_recovery_discards_an_unfinished_part_file(tmp_path: Path) -> None:
     _die(tmp_path, after_rename=False)
-    assert (tmp_path / "f.jsonl.part").exists()
+    (part,) = tmp_path.glob(".f.jsonl.*.part")
     run = SqliteLedger(tmp_path, run_id="next")
     recovered = run.start_run()
     assert recovered == {
@@ -114,9 +126,10 @@ def test_recovery_discards_an_unfinished_part_file(tmp_path: Path) -> None:
         "claims_released": 2,
         "feeds_committed": 0,
         "parts_removed": 1,
+        "feeds_not_ours": 0,
         "failures_imported": 0,
     }
-    assert not (tmp_path / "f.jsonl.part").exists() and not (tmp_path / "f.jsonl").exists()
+    assert not part.exists() and not (tmp_path / "f.jsonl").exists()
     assert run.claim_many([Claim("4WK2B", 66808855)]) == {"4WK2B": Answer.NEW}
     assert list(run.records()) == [], "a staged record of a dead run is not the corpus"
 
@@ -277,3 +290,185 @@ def test_a_revision_is_seen_only_once_exported(tmp_path: Path) -> None:
     third.stage({**record, "modified": "2024-01-01T10:00:00Z"})
     third.feed_stored(tmp_path / "c.jsonl", [record["short_id"]])
     assert third.claim_many([newer]) == {record["short_id"]: Answer.EXPORTED}, "once exported, that lastmod is seen"
+
+
+# ----- recovery trusts only what this ledger staged (issue 21) ---------------------------------------
+
+
+def test_recovery_leaves_a_file_that_is_not_the_dead_runs_feed_alone(tmp_path: Path) -> None:
+    """Killed between the rename and the commit; then another file is put at the feed's path: it is
+    not the file the run finished (another inode, size, time), so nothing in it is recorded, and
+    the dead run's article is released to be fetched again."""
+    _die(tmp_path, after_rename=True)
+    feed = tmp_path / "f.jsonl"
+    feed.unlink()
+    foreign = [json.dumps({"short_id": s}) for s in ("4WK2B", "5FLOV", "4boRv", "ZZZZZ")]
+    feed.write_text("\n".join(foreign) + "\n")
+    run = SqliteLedger(tmp_path, run_id="next")
+    recovered = run.start_run()
+    assert recovered["feeds_not_ours"] == 1 and recovered["feeds_committed"] == 0
+    assert run.counts() == {}, "nothing recorded from the foreign file"
+    assert run.claim_many([Claim("4WK2B", 66808855)]) == {"4WK2B": Answer.NEW}, "fetched again"
+    assert feed.read_text() == "\n".join(foreign) + "\n", "left alone"
+    status = run.db.execute("SELECT status FROM feeds WHERE path = ?", (str(feed),)).fetchone()
+    assert status == ("not_ours",)
+
+
+def test_recovery_records_only_what_the_dead_run_staged(tmp_path: Path) -> None:
+    """The feed is the dead run's, but the ids recorded with it are what it staged: nothing else
+    (an id in its feed it never staged) becomes exported without a record."""
+    run = SqliteLedger(tmp_path, run_id="dying")
+    run.start_run()
+    record = real_records()[0]
+    run.stage(record)
+    feed = tmp_path / "f.jsonl"
+    output = Output.open(feed)
+    assert output.temp is not None
+    run.feed_opened(feed, output.temp, "jsonlines")
+    with output.handle() as handle:
+        handle.write(json.dumps(record).encode() + b"\n" + json.dumps({"short_id": "4boRv"}).encode() + b"\n")
+    run.feed_ready(feed, output.finish().text(), [record["short_id"], "4boRv"])
+    output.commit()
+    run.db.execute("UPDATE runs SET status = 'faulted'")  # as a run stopped on a fault after its rename
+    later = SqliteLedger(tmp_path, run_id="next")
+    assert later.start_run()["feeds_committed"] == 1
+    assert later.counts() == {"exported": 1}
+    assert [r["short_id"] for r in later.records()] == [record["short_id"]]
+
+
+# ----- honest storage messages (issue 21) -------------------------------------------------------------
+
+_HOLD = """
+import sqlite3, sys
+from pathlib import Path
+from dwnews.store.sqlite import SqliteLedger
+if sys.argv[2] == "run":
+    ledger = SqliteLedger(Path(sys.argv[1]), run_id="holder", spider="politics")
+    ledger.start_run()
+    db = ledger.db
+else:
+    db = sqlite3.connect(sys.argv[1] + "/articles.sqlite3", isolation_level=None)
+if sys.argv[2] == "exclusive":  # a tool that locks readers out too
+    db.execute("PRAGMA locking_mode=EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE" if sys.argv[2] == "exclusive" else "BEGIN IMMEDIATE")
+db.execute("INSERT INTO failures VALUES ('4WK2B', '/sw/x/a-66808855', 'http_503', 1, 0, 'now')")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("holder", ["run", "process", "exclusive"])
+def test_a_locked_ledger_says_who_holds_it_and_is_never_called_corrupt(tmp_path: Path, holder: str) -> None:
+    """A real second process holds a write transaction past the timeout: the fault names it (a
+    crawl's run by its pid), never "corrupt", never "move it aside"; readers do not wait at all,
+    unless the holder locked them out too (SQLite's exclusive locking mode): then the same line."""
+    state = tmp_path / "state"
+    exported_by_an_earlier_run(state, real_records())
+    held = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(state), holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert held.stdout is not None and held.stdout.readline().strip() == "locked"
+        with pytest.raises(StorageError) as caught:
+            SqliteLedger(state, run_id="me", timeout=0.5).start_run()
+        message = str(caught.value)
+        who = "another run" if holder == "run" else "another process"
+        assert f"in use by {who} (pid {held.pid}" in message and str(state / "articles.sqlite3") in message
+        assert "corrupt" not in message and "mv " not in message and "\n" not in message
+        if holder == "exclusive":
+            with pytest.raises(StorageError) as read:
+                SqliteLedger(state, read_only=True, timeout=0.5)
+            assert str(read.value) == message, "the same line for a read-only command, not corrupt"
+            return
+        reader = SqliteLedger(state, read_only=True, timeout=0.5)
+        assert reader.counts() == {"exported": len(real_records())}, "a reader never waits (WAL)"
+        assert len(list(reader.records())) == len(real_records())
+    finally:
+        assert held.stdin is not None
+        held.stdin.close()
+        held.wait(30)
+
+
+_AS_NOBODY = """
+import json, os, sys
+from pathlib import Path
+from dwnews.core.outcome import StorageError
+from dwnews.store.sqlite import SqliteLedger
+if os.geteuid() == 0:  # everything is imported: now act as a user that is not root
+    os.setgid(65534)
+    os.setuid(65534)
+said = {}
+for name, options in (("write", {}), ("read", {"read_only": True})):
+    try:
+        SqliteLedger(Path(sys.argv[1]), run_id="nobody", **options).counts()
+        said[name] = "ok"
+    except StorageError as fault:
+        said[name] = str(fault)
+try:
+    SqliteLedger(Path(sys.argv[1]) / "new-state", run_id="nobody")
+except StorageError as fault:
+    said["create"] = str(fault)
+print(json.dumps(said))
+"""
+
+
+@pytest.mark.e2e
+def test_a_state_dir_that_cannot_be_written_says_permission_denied(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """chmod does not stop root, so as root the check runs in a process that drops to uid 65534
+    after its imports (a real user without write permission); "corrupt" is never said."""
+    base = Path(tempfile.mkdtemp(prefix="dwnews-ro-", dir="/tmp"))  # traversable by uid 65534
+    try:
+        base.chmod(0o755)
+        state = base / "state"
+        exported_by_an_earlier_run(state, real_records())
+        state.chmod(0o555)
+        (state / "articles.sqlite3").chmod(0o644)
+        done = subprocess.run(
+            [sys.executable, "-c", _AS_NOBODY, str(state)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        said = json.loads(done.stdout)
+        assert (
+            said["write"]
+            == f"{state}: cannot write: permission denied (uid {65534 if os.geteuid() == 0 else os.geteuid()})"
+        )
+        assert "cannot read articles.sqlite3: permission denied" in said["read"] and "-shm" in said["read"]
+        assert said["create"].startswith(f"{state / 'new-state'}: cannot write: permission denied")
+        for message in said.values():
+            assert "corrupt" not in message and "mv " not in message
+    finally:
+        for path in (base / "state", base):
+            with contextlib.suppress(OSError):
+                path.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_corrupt_is_said_only_when_the_integrity_check_says_so(tmp_path: Path) -> None:
+    """An error that claims damage (SQLITE_CORRUPT) on a sound file is reported as said, with the
+    integrity check's verdict, and no advice to move the database aside."""
+    ledger = SqliteLedger(tmp_path, run_id="r")
+    claim = sqlite3.DatabaseError("database disk image is malformed")
+    claim.sqlite_errorcode = 11  # type: ignore[attr-defined]  # what SQLite sets on it
+    message = str(ledger.fault(claim))
+    assert "database is corrupt" not in message and "mv " not in message
+    assert "integrity check finds no fault" in message, message
+
+
+# ----- rows read back are checked one by one (issue 21) -----------------------------------------------
+
+
+def test_a_stored_row_that_is_no_record_costs_only_itself(tmp_path: Path) -> None:
+    records = real_records()
+    ledger = SqliteLedger(tmp_path, run_id="r")
+    ledger.start_run()
+    export_run(ledger, tmp_path / "f.jsonl", records)
+    broken, wrong = records[0]["short_id"], records[1]["short_id"]
+    ledger.db.execute("UPDATE articles SET record = '{not json' WHERE short_id = ?", (broken,))
+    bad_images = json.dumps({**records[1], "images": "https://x/y.jpg", "title": {"sw": "x"}})
+    ledger.db.execute("UPDATE articles SET record = ? WHERE short_id = ?", (bad_images, wrong))
+    said: list[tuple[str, str]] = []
+    kept = list(ledger.records(bad=lambda short_id, why: said.append((short_id, why))))
+    assert {r["short_id"] for r in kept} == {r["short_id"] for r in records[2:]}
+    assert dict(said)[broken] == "not JSON"
+    assert "title is dict" in dict(said)[wrong] and "images" in dict(said)[wrong]
