@@ -25,8 +25,11 @@ class Meta:
     RENDERED: Final = "dwnews_rendered"  # set by the rendering middleware: this page went through Splash
     CONDITIONAL: Final = "dwnews_conditional"  # validators were sent (conditional requests)
     CHECK: Final = "dwnews_check"  # what a site-check request checks
+    ENTRY: Final = "dwnews_entry"  # the crawl's first listing page (home page, or the section given)
 
-    ALL: Final = frozenset({PAGE, URL, SOURCE, CONTENT_ID, SHORT_ID, LASTMOD, REVISION, RENDERED, CONDITIONAL, CHECK})
+    ALL: Final = frozenset(
+        {PAGE, URL, SOURCE, CONTENT_ID, SHORT_ID, LASTMOD, REVISION, RENDERED, CONDITIONAL, CHECK, ENTRY}
+    )
 
 
 class PageType(StrEnum):

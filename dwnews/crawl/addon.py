@@ -109,9 +109,11 @@ class Addon:
         # Without -O/-o (and no FEEDS) a crawl writes one JSON Lines file per run, named with the
         # spider and the run's start time to the microsecond (two runs started in the same second
         # never share a file). Not a FEEDS default in settings.py: Scrapy merges -O/-o into FEEDS.
+        # A run that exports nothing writes no default feed (a run every 30 minutes would leave 48 empty
+        # files a day); an explicit -O/-o still gets its file.
         default_feed = config["DWNEWS_DEFAULT_FEED"]
         if default_feed and not settings.getdict("FEEDS"):
-            settings.set("FEEDS", {default_feed: {"format": "jsonlines"}}, priority="addon")
+            settings.set("FEEDS", {default_feed: {"format": "jsonlines", "store_empty": False}}, priority="addon")
         if rendering.enabled(settings):
             rendering.configure(settings)
         if config["DWNEWS_REDIS_URL"]:

@@ -105,19 +105,20 @@ def failure_reason(error: BaseException | None) -> str:
 
 
 def describe(reason: str, error: BaseException | None, url: str) -> str:
-    """A network failure in words: what a person would check."""
+    """A network failure in words, naming the one host that failed: what a person would check
+    (``https://rss.dw.com: DNS lookup failed``)."""
     found = origin(url)
-    where = found[1] if found else url
+    where = redact(f"{found[0]}://{found[1]}" + (f":{found[2]}" if found[2] not in (80, 443) else "")) if found else url
     if reason == "dns":
-        return f"DNS lookup failed for {where}"
+        return f"{where}: DNS lookup failed"
     if reason == "connection_refused":
-        return f"connection refused by {where}"
+        return f"{where}: connection refused"
     if reason == "timeout":
-        return f"no answer from {where} within the download timeout"
+        return f"{where}: no answer within the download timeout"
     if reason == "tls":
         first = str(error).splitlines()[0][:200] if error is not None and str(error) else "handshake failed"
-        return f"TLS error with {where}: {first}"
-    return f"connection to {where} lost before an answer"
+        return f"{where}: TLS error: {first}"
+    return f"{where}: connection lost before an answer"
 
 
 class _RobotsErrorFilter(logging.Filter):
@@ -214,5 +215,5 @@ class FailureTracker:
             return
         self._unreachable = True
         cause = describe(reason, error, url)
-        logger.warning("Cannot reach %s (%s): stopping the crawl", redact(self.config.site.base_url), cause)
+        logger.warning("Cannot reach %s: stopping the crawl", cause)
         self.crawler.signals.send_catch_log(keys.stop_requested, outcome=Outcome.UNREACHABLE, message=cause)

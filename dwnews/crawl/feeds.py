@@ -211,10 +211,9 @@ class AtomicFileFeedStorage(FileFeedStorage):
             file.flush()
         file.close()
         ledger = self._ledger()
-        short_ids: list[str] = []
+        with output.read_back() as written:  # (read with no ledger too: the summary counts them)
+            short_ids = self._short_ids(written)
         if ledger is not None:
-            with output.read_back() as written:
-                short_ids = self._short_ids(written)
             accepted = ledger.fence(self.target, short_ids)
             if len(accepted) < len(short_ids):
                 self._keep_only(accepted)
@@ -254,12 +253,13 @@ class AtomicFileFeedStorage(FileFeedStorage):
         if self.output is not None:
             self.output.commit()
         ledger = self._ledger()
+        self._spool.seek(0)
+        short_ids = self._short_ids(self._spool)
         if ledger is not None:
-            self._spool.seek(0)
-            short_ids = self._short_ids(self._spool)
             accepted = ledger.fence(self.target, short_ids)
-            ledger.feed_stored(self.target, [s for s in short_ids if s in accepted])
-            self._summarise(len(accepted))
+            short_ids = [s for s in short_ids if s in accepted]
+            ledger.feed_stored(self.target, short_ids)
+        self._summarise(len(short_ids))
         self._spool.close()
 
     def _after_fault(self, file: IO[bytes]) -> None:

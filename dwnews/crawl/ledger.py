@@ -26,7 +26,7 @@ from scrapy.http import Request, Response
 from dwnews.core import keys, stats
 from dwnews.core.config import Config
 from dwnews.core.ids import content_id_to_short_id
-from dwnews.core.keys import Meta, PageType
+from dwnews.core.keys import Meta, PageType, Source
 from dwnews.core.outcome import Outcome, StorageError
 from dwnews.store.ledger import Answer, Claim, Ledger
 from dwnews.store.redis import RedisLedger
@@ -83,6 +83,8 @@ class LedgerKeeper:
         self._unusable: StorageError | None = None  # why it could not be opened (said once)
         #: the crawl was asked to stop (a storage fault, a refusal): nothing more is requested or exported
         self.stopped = False
+        self._answered: set[str] = set()  # paths of listing pages and sources that answered in this run
+        self._failed: set[str] = set()  # ... and of those that failed for good
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerKeeper:
@@ -91,6 +93,8 @@ class LedgerKeeper:
         crawler.signals.connect(keeper.engine_stopped, signal=signals.engine_stopped)
         crawler.signals.connect(keeper.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(keeper.request_failed, signal=keys.request_failed_for_good)
+        crawler.signals.connect(keeper.source_missing, signal=keys.source_missing)
+        crawler.signals.connect(keeper.response_received, signal=signals.response_received)
         crawler.signals.connect(keeper.stop_requested, signal=keys.stop_requested)
         return keeper
 
@@ -127,6 +131,7 @@ class LedgerKeeper:
         if ledger is None:
             return
         try:
+            ledger.pages_answered(sorted(self._answered - self._failed))
             ledger.finish_run("faulted" if self.stopped else "finished")
             self.crawler.signals.send_catch_log(keys.ledger_closing, ledger=ledger)
         except StorageError as fault:
@@ -209,14 +214,65 @@ class LedgerKeeper:
             self.fault(fault)
 
     def request_failed(self, request: Request, reason: str) -> None:
-        """A request failed for good: an article's claim is released and its failure recorded."""
+        """A request failed for good: an article's claim is released and its failure recorded; a
+        listing page's or source's failure is compared with what earlier runs saw."""
+        page, url = request.meta.get(Meta.PAGE), str(request.meta.get(Meta.URL, request.url))  # not render.html
         content_id = request.meta.get(Meta.CONTENT_ID)
-        if request.meta.get(Meta.PAGE) != PageType.ARTICLE or not isinstance(content_id, int):
-            return
-        url = request.meta.get(Meta.URL, request.url)  # the page's own URL, not Splash's render.html
-        self.article_failed(content_id_to_short_id(content_id), url, reason)
+        if page == PageType.ARTICLE and isinstance(content_id, int):
+            self.article_failed(content_id_to_short_id(content_id), url, reason, counted=True)
+        elif page in (PageType.LISTING, PageType.SOURCE) and reason != "robots_txt":
+            source = str(request.meta.get(Meta.SOURCE, Source.SECTIONS))
+            self.page_failed(
+                url, reason, source, entry=bool(request.meta.get(Meta.ENTRY)), counted=page == PageType.LISTING
+            )
 
-    def article_failed(self, short_id: str, url: str, reason: str) -> None:
+    def source_missing(self, source: str, url: str, why: str) -> None:
+        """A source answered but cannot be read (an HTTP error status, not a sitemap or feed)."""
+        if why.startswith("HTTP "):
+            self.page_failed(url, f"http_{why[5:]}", source, entry=False, counted=False)
+        elif why.startswith("not a "):
+            self.page_failed(url, why.replace(" ", "_"), source, entry=False, counted=False)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        """A listing page, sitemap or feed answered: remembered when the run ends, unless it failed
+        after all (a source that answered in an earlier run and fails for good now is lost)."""
+        if request.meta.get(Meta.PAGE) in (PageType.LISTING, PageType.SOURCE) and 200 <= response.status < 300:
+            self._answered.add(urlsplit(str(request.meta.get(Meta.URL, request.url))).path)
+
+    def page_failed(self, url: str, reason: str, source: str, entry: bool, counted: bool) -> None:
+        """A page of a discovery source failed for good. The crawl's entry page (the home page, or
+        the section given) failing, or a source page that answered in an earlier run, is a lost
+        source (unhealthy); a page that failed the same way in an earlier run is a known failure
+        (``counted``: it is among the failures a run's share is judged by)."""
+        path = urlsplit(url).path
+        self._failed.add(path)
+        try:
+            ledger = self.ledger
+            failure = ledger.page_failed(path, reason) if ledger is not None else None
+        except StorageError as fault:
+            self.fault(fault)
+            return
+        if failure is not None and failure.known_since is not None:
+            self.known_again(failure.known_since, counted)
+            return
+        answered_before = failure is not None and failure.retried
+        if (entry or answered_before) and self.crawler.stats is not None:
+            lost = stats.SOURCE_LOST(source=source)
+            if not self.crawler.stats.get_value(lost):
+                self.crawler.stats.set_value(lost, f"{url} ({reason})")
+
+    def known_again(self, since: str, counted: bool) -> None:
+        """A page failed the same way as in an earlier run: reported, not held against this run."""
+        counter = self.crawler.stats
+        if counter is None:
+            return
+        if counted:
+            counter.inc_value(stats.FAILURES_KNOWN_AGAIN.key)
+        first = counter.get_value(stats.FAILURES_KNOWN_SINCE.key)
+        if not first or since < str(first):
+            counter.set_value(stats.FAILURES_KNOWN_SINCE.key, since[:10])
+
+    def article_failed(self, short_id: str, url: str, reason: str, counted: bool = False) -> None:
         """An article is not exported this run for a reason a later run may not meet: released, and
         (unless robots.txt forbade it) recorded to be tried again."""
         try:
@@ -227,7 +283,10 @@ class LedgerKeeper:
             if reason in _NOT_FAILURES or not self.config["DWNEWS_RETRY_FAILED"]:
                 return
             path = urlsplit(url).path  # a path on the crawled site, never another host's URL
-            if not ledger.record_failure(short_id, path, reason):
+            failure = ledger.record_failure(short_id, path, reason)
+            if failure.known_since is not None:
+                self.known_again(failure.known_since, counted)
+            if not failure.retried:
                 if self.crawler.stats is not None:
                     self.crawler.stats.inc_value(stats.FAILURES_GIVEN_UP.key)
                 logger.warning(

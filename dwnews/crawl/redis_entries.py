@@ -58,6 +58,7 @@ _OURS = {
     Meta.LASTMOD: lambda v: v is None or (isinstance(v, str) and len(v) <= 40),
     Meta.REVISION: lambda v: isinstance(v, bool),
     Meta.RENDERED: lambda v: isinstance(v, bool),
+    Meta.ENTRY: lambda v: isinstance(v, bool),
 }
 META_SCHEMA: dict[str, Any] = {**_OURS, **_PROGRESS}
 _TOP = frozenset(

@@ -25,6 +25,7 @@ from dwnews.core.config import Config
 from dwnews.core.keys import Source
 from dwnews.core.outcome import Outcome, StorageError
 from dwnews.core.stats import count, total
+from dwnews.core.urls import redact
 from dwnews.crawl.ledger import ledger_keeper
 
 # a stable name: people filter their logs on it (docs/scheduling.md)
@@ -38,7 +39,8 @@ class CrawlSummary:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.interval = Config.read(crawler.settings)["DWNEWS_PROGRESS_INTERVAL"]
+        self.config = Config.read(crawler.settings)
+        self.interval = self.config["DWNEWS_PROGRESS_INTERVAL"]
         self.feeds: list[tuple[str, int]] = []
         self.corpus: dict[str, int] | None = None
         self.started = time.monotonic()
@@ -109,6 +111,18 @@ class CrawlSummary:
         for line in self.lines():
             logger.info("%s", line)
 
+    def retries_failures(self) -> bool:
+        """Are this run's failed articles asked for again by the next run? (A spider that reads the
+        ledger's failures, with the ledger and retries on.)"""
+        spider = self.crawler.spider
+        on = self.config["DWNEWS_RETRY_FAILED"] and (
+            self.config["DWNEWS_INCREMENTAL"] or self.config["DWNEWS_REDIS_URL"]
+        )
+        return bool(on and hasattr(spider, "retry_request"))
+
+    def state_command(self, what: str) -> str:
+        return f"python3 -m dwnews.state {_state_where(self.config)} {what}"
+
     def lines(self) -> list[str]:
         crawl = self.crawl_stats()
         lines = [
@@ -117,23 +131,32 @@ class CrawlSummary:
         for source in SOURCES:
             found = count(crawl, stats.SOURCE_FOUND(source=source))
             missing = crawl.get(stats.SOURCE_MISSING(source=source))
-            if found or missing:
+            lost = crawl.get(stats.SOURCE_LOST(source=source))
+            if source == Source.FAILURES:
+                if found:  # articles that failed in earlier runs, asked for again: no links, no "new"
+                    lines.append(f"  {source}: {found} articles that failed in earlier runs, asked for again")
+            elif found or missing or lost:
                 duplicate = count(crawl, stats.SOURCE_DUPLICATE(source=source))
                 also = f", {duplicate} found by another source first" if duplicate else ""
                 lines.append(
                     f"  {source}: {found} article links, {count(crawl, stats.SOURCE_NEW(source=source))} new, "
                     f"{count(crawl, stats.SOURCE_KNOWN(source=source))} known{also}"
-                    + (" (source missing)" if missing else "")
+                    + (f" (source lost: {lost})" if lost else " (source missing)" if missing else "")
                 )
         skipped = total(crawl, stats.POLITICS_DROPPED.prefix)
         dropped = total(crawl, stats.DROPPED.prefix)
         failed = total(crawl, "dwnews/failed/article/")
         exported = sum(n for _, n in self.feeds)
+        retried = failed and self.retries_failures()
         lines.append(
             f"  articles: {exported} exported, {skipped} skipped (not politics or out of range), "
             f"{dropped} dropped (incomplete), {failed} failed"
-            + (" (retried next run: python3 -m dwnews.state failures)" if failed else "")
+            + (f" (retried next run: {self.state_command('failures')})" if retried else "")
         )
+        known = count(crawl, stats.FAILURES_KNOWN_AGAIN.key)
+        if known:
+            since = crawl.get(stats.FAILURES_KNOWN_SINCE.key)
+            lines.append(f"  known failures: {known} pages failed again as in earlier runs, since {since}")
         for path, records in self.feeds:
             lines.append(f"  written: {path} ({records} records)")
         if not self.feeds:
@@ -142,7 +165,7 @@ class CrawlSummary:
             lines.append(
                 f"  corpus in the store: {self.corpus.get('exported', 0)} articles exported in all, "
                 f"{self.corpus.get('skipped', 0)} known not politics "
-                "(python3 -m dwnews.state export -O siasa.jsonl)"
+                f"({self.state_command('export -O siasa.jsonl')})"
             )
         if crawl.get(stats.HEALTH_UNHEALTHY.key):
             problems = crawl.get(stats.HEALTH_PROBLEMS.key) or crawl.get(stats.OUTCOME_MESSAGE.key)
@@ -150,6 +173,13 @@ class CrawlSummary:
         elif crawl.get(stats.HEALTH_OK.key):
             lines.append("  health: ok")
         return lines
+
+
+def _state_where(config: Config) -> str:
+    """The state command's option naming the ledger this run used (a Redis URL without its password)."""
+    if config["DWNEWS_REDIS_URL"]:
+        return f"--redis-url {redact(config['DWNEWS_REDIS_URL'])}"
+    return f"--state-dir {config['DWNEWS_STATE_DIR']}"
 
 
 def _sources(crawl: dict[str, Any]) -> str:

@@ -141,9 +141,9 @@ class PoliticsSpider(DwSpider):
     def initial_requests(self) -> Iterable[Request]:
         if Source.SECTIONS in self.sources:
             if self.section_url:
-                yield self.listing_request(self.section_url, follow_sections=False)
+                yield self.listing_request(self.section_url, follow_sections=False, entry=True)
             else:
-                yield self.listing_request(self.site.home_url, follow_sections=True)
+                yield self.listing_request(self.site.home_url, follow_sections=True, entry=True)
         if {Source.NEWS_SITEMAP, Source.SITEMAP} & set(self.sources):
             yield self.page_request(self.site.robots_url, PageType.ROBOTS, self.parse_robots)
         if Source.FEED in self.sources:
@@ -159,13 +159,12 @@ class PoliticsSpider(DwSpider):
         self.seen_ids.add(content_id)
         return self.article_request(self.site.url(path), content_id, source=Source.FAILURES)
 
-    def listing_request(self, url: str, follow_sections: bool) -> Request:
+    def listing_request(self, url: str, follow_sections: bool, entry: bool = False) -> Request:
+        meta: dict[str, Any] = {Meta.SOURCE: Source.SECTIONS}
+        if entry:
+            meta[Meta.ENTRY] = True  # the sections source is lost if this page is
         return self.page_request(
-            url,
-            PageType.LISTING,
-            self.parse_listing,
-            cb_kwargs={"follow_sections": follow_sections},
-            meta={Meta.SOURCE: Source.SECTIONS},
+            url, PageType.LISTING, self.parse_listing, cb_kwargs={"follow_sections": follow_sections}, meta=meta
         )
 
     def source_request(self, url: str, source: str, callback: Any, depth: int = 0) -> Request:

@@ -54,6 +54,15 @@ BadRow = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
+class Failure:
+    """What the ledger knows of a failure: ``retried`` (an article: still retried; a page: it answered
+    in an earlier run) and ``known_since`` (when it first failed the same way, if it did before)."""
+
+    retried: bool
+    known_since: str | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
     """An article a run wants to download: its ids, the date its link gave (sitemap lastmod), and
     the politics rule the run judges by (a skip made under another rule does not hold)."""
@@ -116,8 +125,16 @@ class Ledger(Protocol):
     def feed_aborted(self, target: Path) -> None:
         """The feed was not completed (fault): nothing in it counts as exported."""
 
-    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
-        """An article failed for good in this run; False once it has failed too often (given up)."""
+    def record_failure(self, short_id: str, path: str, reason: str) -> Failure:
+        """An article failed for good in this run: still retried (False once it has failed too often),
+        and since when it fails so (None: it did not fail so in the run before)."""
+
+    def pages_answered(self, paths: Iterable[str]) -> None:
+        """Listing pages, sitemaps and feeds that answered in this run (their failures are over)."""
+
+    def page_failed(self, path: str, reason: str) -> Failure:
+        """A listing page, sitemap or feed failed for good: whether it answered in an earlier run
+        (``retried`` tells that here), and since when it fails so."""
 
     def failures_to_retry(self) -> list[tuple[str, str]]:
         """(short id, site path) of articles that failed in earlier runs and are still retried."""

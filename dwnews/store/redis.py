@@ -44,7 +44,7 @@ from dwnews.core.dates import in_range, instant
 from dwnews.core.outcome import StorageError
 from dwnews.core.record import record_json
 from dwnews.core.urls import redact
-from dwnews.store.ledger import Answer, BadRow, Claim, stored_record
+from dwnews.store.ledger import Answer, BadRow, Claim, Failure, now_iso, stored_record
 from dwnews.store.sqlite import same_rule
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ def ping(redis_url: str) -> str | None:
 
 ARTICLES_KEY = "dwnews:articles"
 RECORDS_KEY = "dwnews:records"  # short id -> the exported record (latest revision)
-FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "given_up"}
+FAILURES_KEY = "dwnews:failures"  # short id -> {"path", "reason", "attempts", "given_up", "since"}
+PAGES_KEY = "dwnews:pages"  # listing page, sitemap or feed path -> {"answered_at", "failed_reason", "failed_since"}
 
 # An article's entry in the ledger hash, decoded; nil for a value that is not one of ours (not JSON,
 # not an object, no known status): a foreign value costs its own article only, which is then taken
@@ -370,13 +371,36 @@ class RedisLedger:
     # ----- failures -------------------------------------------------------------------------------
 
     @guarded
-    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
-        entry = _failure(self.redis.hget(FAILURES_KEY, short_id)) or {"attempts": 0}
-        attempts = int(entry.get("attempts", 0)) + 1
+    def record_failure(self, short_id: str, path: str, reason: str) -> Failure:
+        before = _failure(self.redis.hget(FAILURES_KEY, short_id)) or {"attempts": 0}
+        known = before.get("reason") == reason
+        since = str(before.get("since") or now_iso()) if known else now_iso()
+        attempts = int(before.get("attempts", 0)) + 1
         given_up = attempts >= self.max_failures
-        entry = {"path": path, "reason": reason, "attempts": attempts, "given_up": given_up}
+        entry = {"path": path, "reason": reason, "attempts": attempts, "given_up": given_up, "since": since}
         self.redis.hset(FAILURES_KEY, short_id, json.dumps(entry))
-        return not given_up
+        return Failure(retried=not given_up, known_since=since if known else None)
+
+    @guarded
+    def pages_answered(self, paths: Iterable[str]) -> None:
+        entries = {path: json.dumps({"answered_at": now_iso()}) for path in paths}
+        if entries:
+            self.redis.hset(PAGES_KEY, mapping=entries)
+
+    @guarded
+    def page_failed(self, path: str, reason: str) -> Failure:
+        raw = self.redis.hget(PAGES_KEY, path)
+        try:
+            before = json.loads(raw) if raw else {}
+        except ValueError:
+            before = {}  # a foreign value: as if nothing were known of the page
+        before = before if isinstance(before, dict) else {}
+        known = before.get("failed_reason") == reason and isinstance(before.get("failed_since"), str)
+        since = str(before["failed_since"]) if known else now_iso()
+        answered = before.get("answered_at")
+        entry = {"answered_at": answered, "failed_reason": reason, "failed_since": since}
+        self.redis.hset(PAGES_KEY, path, json.dumps(entry))
+        return Failure(retried=bool(answered), known_since=since if known else None)
 
     @guarded
     def failures_to_retry(self) -> list[tuple[str, str]]:

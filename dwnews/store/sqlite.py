@@ -21,7 +21,7 @@ from dwnews.core.outcome import FeedBusyError, StorageError
 from dwnews.core.record import is_record, record_json
 from dwnews.core.site import PoliticsRule
 from dwnews.core.urls import article_id
-from dwnews.store.ledger import Answer, BadRow, Claim, new_run_id, now_iso, stored_record
+from dwnews.store.ledger import Answer, BadRow, Claim, Failure, new_run_id, now_iso, stored_record
 from dwnews.store.outputs import FileIdentity
 
 logger = logging.getLogger(__name__)
@@ -144,10 +144,18 @@ CREATE TABLE IF NOT EXISTS failures (
     given_up INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pages (
+    path TEXT PRIMARY KEY,
+    answered_at TEXT,
+    failed_reason TEXT,
+    failed_since TEXT
+);
 """
 # columns later versions added to ``feeds``: a finished feed's identity (what its rename keeps) and
 # short ids, recorded just before the rename (see recover())
 _ADDED_FEED_COLUMNS = {"identity": "TEXT", "short_ids": "TEXT"}
+# ... and to ``failures``: since when an article fails the way it last failed
+_ADDED_FAILURE_COLUMNS = {"since": "TEXT"}
 # columns later versions added to ``articles`` (a state file of an earlier version gets them)
 _ADDED_COLUMNS = {
     "modified": "TEXT",
@@ -265,7 +273,11 @@ class SqliteLedger:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
-            for table, added in (("articles", _ADDED_COLUMNS), ("feeds", _ADDED_FEED_COLUMNS)):
+            for table, added in (
+                ("articles", _ADDED_COLUMNS),
+                ("feeds", _ADDED_FEED_COLUMNS),
+                ("failures", _ADDED_FAILURE_COLUMNS),
+            ):
                 columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
                 for column, kind in added.items():
                     if column not in columns:
@@ -778,19 +790,51 @@ class SqliteLedger:
         return count
 
     @guarded
-    def record_failure(self, short_id: str, path: str, reason: str) -> bool:
+    def record_failure(self, short_id: str, path: str, reason: str) -> Failure:
+        now = now_iso()
         with self.transaction() as db:
+            before = db.execute(
+                "SELECT reason, since, updated_at FROM failures WHERE short_id = ?", (short_id,)
+            ).fetchone()
+            known = before is not None and before[0] == reason
+            since = (before[1] or before[2]) if known else now  # (a row of an earlier version has no since)
             db.execute(
-                "INSERT INTO failures (short_id, path, reason, attempts, updated_at) VALUES (?, ?, ?, 1, ?)"
+                "INSERT INTO failures (short_id, path, reason, attempts, updated_at, since) VALUES (?, ?, ?, 1, ?, ?)"
                 " ON CONFLICT (short_id) DO UPDATE SET path = excluded.path, reason = excluded.reason,"
-                " attempts = failures.attempts + 1, updated_at = excluded.updated_at",
-                (short_id, path, reason, now_iso()),
+                " attempts = failures.attempts + 1, updated_at = excluded.updated_at, since = excluded.since",
+                (short_id, path, reason, now, since),
             )
             db.execute(
                 "UPDATE failures SET given_up = 1 WHERE short_id = ? AND attempts >= ?", (short_id, self.max_failures)
             )
             given_up = db.execute("SELECT given_up FROM failures WHERE short_id = ?", (short_id,)).fetchone()
-        return not (given_up and given_up[0])
+        return Failure(retried=not (given_up and given_up[0]), known_since=since if known else None)
+
+    @guarded
+    def pages_answered(self, paths: Iterable[str]) -> None:
+        now = now_iso()
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO pages (path, answered_at) VALUES (?, ?) ON CONFLICT (path) DO UPDATE SET"
+                " answered_at = excluded.answered_at, failed_reason = NULL, failed_since = NULL",
+                [(path, now) for path in paths],
+            )
+
+    @guarded
+    def page_failed(self, path: str, reason: str) -> Failure:
+        now = now_iso()
+        with self.transaction() as db:
+            before = db.execute(
+                "SELECT answered_at, failed_reason, failed_since FROM pages WHERE path = ?", (path,)
+            ).fetchone()
+            answered, known = bool(before and before[0]), bool(before and before[1] == reason)
+            since = str(before[2]) if known and before and before[2] else now
+            db.execute(
+                "INSERT INTO pages (path, failed_reason, failed_since) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE"
+                " SET failed_reason = excluded.failed_reason, failed_since = excluded.failed_since",
+                (path, reason, since),
+            )
+        return Failure(retried=answered, known_since=since if known else None)
 
     @guarded
     def failures_to_retry(self) -> list[tuple[str, str]]:

@@ -72,6 +72,13 @@ def test_default_feed_is_one_jsonl_file_per_run(mirror: MirrorServer, tmp_path: 
     feeds = list((tmp_path / "feeds").glob("politics-*.jsonl"))
     assert len(feeds) == 1
     assert len(feeds[0].read_text("utf-8").splitlines()) == len(POLITICS)
+    # a second run exports nothing new: no empty feed file beside the first (a run every 30 minutes
+    # left 48 of them a day); the summary says so
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert list((tmp_path / "feeds").glob("politics-*.jsonl")) == feeds
+    assert not list((tmp_path / "feeds").glob(".*")), "nor any temporary or lock file"
+    assert "written: no feed" in again.stderr
 
 
 def test_concurrent_crawls_sharing_a_state_dir_export_each_article_once(tmp_path: Path) -> None:

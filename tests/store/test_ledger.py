@@ -180,16 +180,37 @@ def test_short_ids_in_each_feed_format(tmp_path: Path) -> None:
 
 def test_failures_are_paths_retried_until_given_up(tmp_path: Path) -> None:
     ledger = SqliteLedger(tmp_path, run_id="r", max_failures=3)
-    assert ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503") is True
-    assert ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503") is True
+    first = ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503")
+    assert first.retried and first.known_since is None, "a new failure"
+    again = ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503")
+    assert again.retried and again.known_since is not None, "the same failure again: known since the first"
     assert ledger.failures_to_retry() == [("4WK2B", "/sw/x/a-66808855")]
-    assert ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_404") is False, "the third failure gives up"
+    third = ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_404")
+    assert not third.retried and third.known_since is None, "the third failure gives up; another reason is new"
     assert ledger.failures_to_retry() == []
     assert ledger.failures() == [
         {"short_id": "4WK2B", "path": "/sw/x/a-66808855", "reason": "http_404", "attempts": 3, "given_up": 1}
     ]
     ledger.mark_skipped("4WK2B", 66808855, "not_politics")
     assert ledger.failures() == [], "an article downloaded at last is no failure"
+
+
+def test_a_page_remembers_that_it_answered_and_since_when_it_fails_so(tmp_path: Path) -> None:
+    ledger = SqliteLedger(tmp_path, run_id="r")
+    never = ledger.page_failed("/rdf/rss-kis-all", "http_404")
+    assert not never.retried and never.known_since is None, "a feed that never answered"
+    ledger.pages_answered(["/sw/news-sitemap.xml"])
+    lost = ledger.page_failed("/sw/news-sitemap.xml", "http_503")
+    assert lost.retried and lost.known_since is None, "it answered before: lost now"
+    again = ledger.page_failed("/sw/news-sitemap.xml", "http_503")
+    assert again.retried and again.known_since == lost_since(ledger, "/sw/news-sitemap.xml")
+    ledger.pages_answered(["/sw/news-sitemap.xml"])
+    assert ledger.page_failed("/sw/news-sitemap.xml", "http_503").known_since is None, "answered in between"
+
+
+def lost_since(ledger: SqliteLedger, path: str) -> str:
+    (since,) = ledger.db.execute("SELECT failed_since FROM pages WHERE path = ?", (path,)).fetchone()
+    return str(since)
 
 
 # ----- faults ---------------------------------------------------------------------------------------
@@ -351,7 +372,10 @@ else:
 if sys.argv[2] == "exclusive":  # a tool that locks readers out too
     db.execute("PRAGMA locking_mode=EXCLUSIVE")
 db.execute("BEGIN EXCLUSIVE" if sys.argv[2] == "exclusive" else "BEGIN IMMEDIATE")
-db.execute("INSERT INTO failures VALUES ('4WK2B', '/sw/x/a-66808855', 'http_503', 1, 0, 'now')")
+db.execute(
+    "INSERT INTO failures (short_id, path, reason, attempts, given_up, updated_at)"
+    " VALUES ('4WK2B', '/sw/x/a-66808855', 'http_503', 1, 0, 'now')"
+)
 print("locked", flush=True)
 sys.stdin.read()
 """

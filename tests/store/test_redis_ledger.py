@@ -94,7 +94,7 @@ def test_a_foreign_failure_entry_is_no_failure(redis_url: str) -> None:
         ledger.redis.hset(FAILURES_KEY, "4WK2B", "garbage")
         ledger.redis.hset(FAILURES_KEY, "5FLOV", json.dumps({"path": "/sw/x/a-77538843", "attempts": 1}))
         assert ledger.failures_to_retry() == [("5FLOV", "/sw/x/a-77538843")]
-        assert ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503") is True, "counted afresh"
+        assert ledger.record_failure("4WK2B", "/sw/x/a-66808855", "http_503").retried, "counted afresh"
         assert [f["short_id"] for f in ledger.failures()] == ["4WK2B", "5FLOV"]
     finally:
         ledger.close()
