@@ -2,7 +2,7 @@
 
 dw.com could not be reached where dwnews was built, so what it knows of ``/sw/`` comes from other
 editions' real pages (see tests/site/README.md). The first person with a network runs this: a
-dozen polite requests (home page, robots.txt, sitemap index, news sitemap, feed, one section and
+dozen polite requests (home page, robots.txt, sitemap index, news sitemap, feed, a section or three and
 three articles it found), one line per assumption, ``ok`` or ``FAIL`` with the evidence, and at the
 end the settings to change for each failure. Exit 0 when all hold, 3 when any fails.
 

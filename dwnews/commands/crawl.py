@@ -28,7 +28,6 @@ from dwnews.crawl.health import exit_status
 from dwnews.spiders.article import ArticleSpider
 from dwnews.spiders.base import DwSpider
 from dwnews.spiders.politics import PoliticsSpider
-from dwnews.store.redis import ping
 
 _EXAMPLES = """examples:
   scrapy crawl politics                                  every source; new articles to feeds/politics-<time>.jsonl
@@ -78,7 +77,11 @@ def check_before_start(settings: Settings, name: str, arguments: dict[str, str])
     except SettingError as error:
         refuse(spidercls.name, error)
     redis_url = config["DWNEWS_REDIS_URL"]
-    problem = ping(redis_url) if redis_url else None
+    if not redis_url:
+        return
+    from dwnews.store.redis import ping  # (redis-py only in distributed mode: 50 ms at every start)
+
+    problem = ping(redis_url)
     if problem:
         refuse(
             spidercls.name,

@@ -41,7 +41,6 @@ from dwnews.crawl.exporters import SpreadsheetCsvItemExporter
 from dwnews.store.feedfiles import FEED_FORMATS, entries_in_feed
 from dwnews.store.ledger import Ledger, outside_record_problems
 from dwnews.store.outputs import Output
-from dwnews.store.redis import RedisLedger
 from dwnews.store.sqlite import DB_NAME, SqliteLedger
 
 __all__ = ["DB_NAME", "export", "main"]
@@ -203,6 +202,8 @@ exit status: 0 done, 2 bad arguments, no state there, or the output is being wri
 
 def _open(args: argparse.Namespace, read_only: bool) -> Ledger:
     if args.redis_url:
+        from dwnews.store.redis import RedisLedger  # (redis-py only for the distributed ledger)
+
         return RedisLedger(args.redis_url, "dwnews:cli")
     if read_only and not SqliteLedger.exists(args.state_dir):
         raise LookupError(f"no state in {args.state_dir} (no {DB_NAME}); give --state-dir DIR")

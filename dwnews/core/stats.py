@@ -120,7 +120,7 @@ POLITICS_UNKNOWN_DATE = _stat(
 CLEAN_REMOVED = _stat("dwnews/clean/removed/{rule}", "paragraphs removed by each cleaning rule", A)
 DROPPED = _stat(
     "dwnews/dropped/{reason}",
-    "records not exported: missing_<field>, empty_body, duplicate, bad_content_id, missing_short_id, "
+    "records not exported: missing_<field>, empty_body, duplicate, bad_record, bad_content_id, missing_short_id, "
     "already_<exported|claimed_elsewhere> (its own short id is known)",
     A,
 )

@@ -18,6 +18,8 @@ It also keeps passwords out of the log for as long as the crawl runs.
 
 from __future__ import annotations
 
+import logging
+
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
@@ -26,7 +28,7 @@ from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import BaseSettings
 
 from dwnews.core.config import Config
-from dwnews.crawl import redis, rendering
+from dwnews.crawl import rendering
 from dwnews.crawl.conditional import ConditionalRequestMiddleware
 from dwnews.crawl.failures import FailureTracker
 from dwnews.crawl.feeds import AtomicFileFeedStorage, FeedExporterCheck, PromptBatchFeedExporter, StdoutFeedStorage
@@ -89,7 +91,8 @@ class Addon:
         return addon
 
     def update_settings(self, settings: BaseSettings) -> None:
-        self.logs.install()  # before Scrapy logs the overridden settings
+        level = logging.getLevelName(str(settings.get("LOG_LEVEL") or "DEBUG").upper())
+        self.logs.install(level if isinstance(level, int) else logging.NOTSET)  # before Scrapy logs the settings
         config = Config.read(settings)
         # Scrapy's own that ours replace: a host-only offsite check, retries at once, feed batches
         # kept until the crawl ends
@@ -117,6 +120,9 @@ class Addon:
         if rendering.enabled(settings):
             rendering.configure(settings)
         if config["DWNEWS_REDIS_URL"]:
+            # (scrapy-redis and redis-py only in distributed mode: 50 ms at every start)
+            from dwnews.crawl import redis
+
             redis.configure(settings, getattr(self.crawler.spidercls, "name", ""), config)
 
     def engine_stopped(self) -> None:

@@ -33,7 +33,7 @@ from dwnews.core import keys, stats
 from dwnews.core.config import Config
 from dwnews.core.outcome import ExitStatus, Outcome
 from dwnews.core.urls import redact
-from dwnews.crawl.monitors import OURS, PROBLEMS, EmailAlert, HealthSuite
+from dwnews.crawl.monitors import OURS, PROBLEMS, HealthSuite
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class HealthCheck:
         self.stats.set_value("finish_reason", reason)  # Scrapy sets it after the spider_closed signal
         suite = self.judge(spider)
         for action in suite.monitors_failed_actions if suite is not None else []:
-            if isinstance(action, EmailAlert) and action.outbox:
+            if getattr(action, "outbox", None):  # an EmailAlert's messages: sent off the reactor thread
                 try:
                     await maybe_deferred_to_future(deferToThread(action.deliver))  # type: ignore[no-untyped-call]
                 except Exception as error:  # an alert that cannot go out is said, never a traceback
@@ -138,11 +138,19 @@ class HealthCheck:
         outcome = self.stats.get_value(stats.OUTCOME.key)
         if not self.judging and not outcome:
             return None  # DWNEWS_HEALTH_CHECKS=False: no verdict either way
-        suite = HealthSuite(self.crawler)
-        runner = MonitorRunner()
         meta = {"dwnews_site": redact(self.config.site.base_url), "dwnews_log_file": self._log_file()}
         data = {"stats": self.stats.get_stats(), "crawler": self.crawler, "spider": spider, "job": None, "meta": meta}
-        result = runner.run(suite, **data)
+        runner = MonitorRunner()
+        try:
+            suite = HealthSuite(self.crawler)
+            result = runner.run(suite, **data)
+        except Exception as error:  # the checks could not run (a monitor's own setting): never "healthy"
+            self.stats.set_value(stats.HEALTH_UNHEALTHY.key, 1)
+            self.stats.set_value(stats.HEALTH_PROBLEMS.key, f"the health checks could not run: {error}")
+            logger.error(
+                "dwnews: crawl unhealthy: the health checks could not run: %s: %s", type(error).__name__, error
+            )
+            return None
         problems: list[str] = list(dict.fromkeys(runner.data.meta.get(PROBLEMS, [])))  # in order, each once
         for failed in result.monitors_failed_results:
             if not isinstance(failed.item, OURS):  # a monitor of spidermon's own (field coverage): its words

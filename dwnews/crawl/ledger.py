@@ -29,7 +29,6 @@ from dwnews.core.ids import content_id_to_short_id
 from dwnews.core.keys import Meta, PageType, Source
 from dwnews.core.outcome import Outcome, StorageError
 from dwnews.store.ledger import Answer, Claim, Ledger
-from dwnews.store.redis import RedisLedger
 from dwnews.store.sqlite import SqliteLedger
 
 logger = logging.getLogger(__name__)
@@ -42,6 +41,9 @@ def open_ledger(config: Config, spider_name: str) -> Ledger | None:
     """The crawl's ledger: Redis (always on there: it is what keeps workers from exporting twice),
     SQLite, or none (incremental crawling off)."""
     if config["DWNEWS_REDIS_URL"]:
+        # only in distributed mode: redis-py costs every crawl's start 50 ms it does not need
+        from dwnews.store.redis import RedisLedger
+
         return RedisLedger(
             config["DWNEWS_REDIS_URL"],
             redis_crawl_key(config, spider_name),
@@ -258,8 +260,9 @@ class LedgerKeeper:
         answered_before = failure is not None and failure.retried
         if (entry or answered_before) and self.crawler.stats is not None:
             lost = stats.SOURCE_LOST(source=source)
+            why = "the crawl's first page" if entry else "it answered in an earlier run"
             if not self.crawler.stats.get_value(lost):
-                self.crawler.stats.set_value(lost, f"{url} ({reason})")
+                self.crawler.stats.set_value(lost, f"{url} failed ({reason}); {why}")
 
     def known_again(self, since: str, counted: bool) -> None:
         """A page failed the same way as in an earlier run: reported, not held against this run."""

@@ -21,7 +21,9 @@ class RedactedLogs:
     def __init__(self) -> None:
         self.previous: Any = None
 
-    def install(self) -> None:
+    def install(self, level: int = logging.NOTSET) -> None:
+        """From now on, every record at ``level`` or above (Scrapy's LOG_LEVEL: its handler drops the
+        others unread) is made with passwords redacted."""
         if self.previous is not None:
             return
         previous = logging.getLogRecordFactory()
@@ -29,6 +31,8 @@ class RedactedLogs:
 
         def redacting(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
+            if record.levelno < level:
+                return record  # (formatting every DEBUG record, a scraped item's among them, costs time)
             try:
                 message = record.getMessage()
             except (TypeError, ValueError):

@@ -19,14 +19,10 @@ error. The email names the cause (the ``dwnews:`` line) and the log file.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
-import warnings
+import logging
 from collections.abc import Callable, Mapping
-from email.message import Message
 from typing import Any
 
-from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors.monitors import FieldCoverageMonitor, FinishReasonMonitor
 
@@ -35,10 +31,7 @@ from dwnews.core.config import Config
 from dwnews.core.record import CORE_FIELDS as RECORD_CORE_FIELDS
 from dwnews.core.stats import count, total
 
-with warnings.catch_warnings():
-    # spidermon's SMTP action imports scrapy.mail, which Scrapy deprecates; EmailAlert sends with smtplib
-    warnings.filterwarnings("ignore", "The scrapy.mail module is deprecated", ScrapyDeprecationWarning)
-    from spidermon.contrib.actions.email.smtp import SendSmtpEmail
+logger = logging.getLogger(__name__)
 
 # the fields whose absence on a page means DW's markup changed: the record's core fields, with the
 # content id the page gives in place of the short id derived from it
@@ -98,8 +91,8 @@ def discovery_problems(crawl: Mapping[str, Any], limits: Thresholds, spider: str
     lost = sorted(key.split("/")[2] for key in crawl if key.startswith("dwnews/source/") and key.endswith("/lost"))
     for source in lost:
         problems.append(
-            f"the {source} source was lost: {crawl.get(stats.SOURCE_LOST(source=source))} "
-            "(it answered before; the articles only it links are not found)"
+            f"the {source} source was lost: {crawl.get(stats.SOURCE_LOST(source=source))}; "
+            "the articles only it links are not found"
         )
     if nothing and not_found:
         problems.append(f"listing page {not_found} was not found: check the section (-a section=) or DWNEWS_HOME_PATH")
@@ -258,62 +251,53 @@ class EndMonitor(FinishReasonMonitor):  # type: ignore[misc]
 # ----- the alerts -------------------------------------------------------------------------------------------
 
 
-class EmailAlert(SendSmtpEmail):  # type: ignore[misc]
-    """spidermon's SMTP email action, sent with Python's smtplib in a thread (spidermon's own uses
-    scrapy.mail, which Scrapy deprecates, and does not say when the mail is out): the health
-    verdict waits for it before the crawl ends. Subject and text name the cause and the log file."""
-
-    subject = "dwnews {{ data.spider.name }} unhealthy: {{ data.meta.dwnews_problems[0] }}"
-    body_text = (
-        "dwnews: crawl unhealthy: {{ data.meta.dwnews_problems | join('; ') }}\n\n"
-        "spider: {{ data.spider.name }}\n"
-        "site: {{ data.meta.dwnews_site }}\n"
-        "log file: {{ data.meta.dwnews_log_file }}\n"
-        "finish reason: {{ data.stats.finish_reason }}\n"
-    )
-    body_html_template = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["subject"] = kwargs.get("subject") or self.subject
-        kwargs["body_text"] = kwargs.get("body_text") or self.body_text
-        super().__init__(*args, **kwargs)
-        #: the messages to send (the health verdict sends them, off the reactor thread)
-        self.outbox: list[Message] = []
-
-    def send_message(self, message: Message, **kwargs: Any) -> None:
-        self.outbox.append(message)
-
-    def deliver(self) -> None:
-        """Send what :meth:`send_message` queued (blocking: run it in a thread)."""
-        for message in self.outbox:
-            smtp_class = smtplib.SMTP_SSL if self.smtp_enforce_ssl else smtplib.SMTP
-            with smtp_class(self.smtp_host, int(self.smtp_port), timeout=30) as server:
-                if self.smtp_enforce_tls:
-                    server.starttls(context=ssl.create_default_context())
-                server.login(self.smtp_user, self.smtp_password)
-                server.send_message(message, to_addrs=[*self.to, *(self.cc or []), *(self.bcc or [])])
-        self.outbox.clear()
-
-
-def configured_alerts(settings: Any) -> list[type[Any]]:
-    """The alert actions whose spidermon settings are all given (none: no alert, no error)."""
-    found: list[type[Any]] = []
-    email = ("SPIDERMON_EMAIL_TO", "SPIDERMON_EMAIL_SENDER", "SPIDERMON_SMTP_HOST")
-    if all(settings.get(name) for name in email):
-        found.append(EmailAlert)
-    if settings.get("SPIDERMON_SLACK_SENDER_TOKEN") and settings.get("SPIDERMON_SLACK_RECIPIENTS"):
-        from spidermon.contrib.actions.slack.notifiers import SendSlackMessageSpiderFinished  # needs slack_sdk
-
-        found.append(SendSlackMessageSpiderFinished)
-    if settings.get("SPIDERMON_TELEGRAM_SENDER_TOKEN") and settings.get("SPIDERMON_TELEGRAM_RECIPIENTS"):
-        from spidermon.contrib.actions.telegram.notifiers import SendTelegramMessageSpiderFinished
-
-        found.append(SendTelegramMessageSpiderFinished)
+def configured_alerts(crawler: Any) -> list[Any]:
+    """The alert actions whose spidermon settings are given, built (none: no alert, no error). A
+    channel given but not whole (an email without its SMTP login, Slack without slack_sdk) is said in
+    one line and left out: a half-configured alert never takes the verdict down with it."""
+    settings = crawler.settings
+    wanted: list[tuple[str, Callable[[], type[Any]]]] = []
+    if settings.get("SPIDERMON_EMAIL_TO") or settings.get("SPIDERMON_SMTP_HOST"):
+        wanted.append(("email", _email))
+    if settings.get("SPIDERMON_SLACK_SENDER_TOKEN") or settings.get("SPIDERMON_SLACK_RECIPIENTS"):
+        wanted.append(("Slack", _slack))
+    if settings.get("SPIDERMON_TELEGRAM_SENDER_TOKEN") or settings.get("SPIDERMON_TELEGRAM_RECIPIENTS"):
+        wanted.append(("Telegram", _telegram))
     if settings.get("SPIDERMON_DISCORD_WEBHOOK_URL"):
-        from spidermon.contrib.actions.discord.notifiers import SendDiscordMessageSpiderFinished
+        wanted.append(("Discord", _discord))
+    built: list[Any] = []
+    for channel, action_class in wanted:
+        try:
+            built.append(action_class().from_crawler(crawler))
+        except Exception as error:  # spidermon's NotConfigured, a missing package: one line, no alert
+            logger.error("dwnews: the %s alert is not configured: %s", channel, error)
+    return built
 
-        found.append(SendDiscordMessageSpiderFinished)
-    return found
+
+# the actions, imported only when configured: the email's costs every crawl's start 110 ms (premailer,
+# jinja2), Slack's needs slack_sdk, not a dependency
+def _email() -> type[Any]:
+    from dwnews.crawl.alerts import EmailAlert
+
+    return EmailAlert
+
+
+def _slack() -> type[Any]:
+    from spidermon.contrib.actions.slack.notifiers import SendSlackMessageSpiderFinished
+
+    return SendSlackMessageSpiderFinished  # type: ignore[no-any-return]
+
+
+def _telegram() -> type[Any]:
+    from spidermon.contrib.actions.telegram.notifiers import SendTelegramMessageSpiderFinished
+
+    return SendTelegramMessageSpiderFinished  # type: ignore[no-any-return]
+
+
+def _discord() -> type[Any]:
+    from spidermon.contrib.actions.discord.notifiers import SendDiscordMessageSpiderFinished
+
+    return SendDiscordMessageSpiderFinished  # type: ignore[no-any-return]
 
 
 #: the monitors that say their problems themselves (in ``data.meta``), in the run's words
@@ -326,5 +310,11 @@ class HealthSuite(MonitorSuite):  # type: ignore[misc]
     monitors = [StopMonitor, EndMonitor, DiscoveryMonitor, FailuresMonitor, MarkupMonitor, ErrorsMonitor]  # noqa: RUF012
 
     def __init__(self, crawler: Any) -> None:
-        extra = [FieldCoverageMonitor] if crawler.settings.getdict("SPIDERMON_FIELD_COVERAGE_RULES") else []
-        super().__init__(monitors=extra, monitors_failed_actions=configured_alerts(crawler.settings), crawler=crawler)
+        settings = crawler.settings
+        # spidermon's extension counts the fields of the exported records (SPIDERMON_ENABLED,
+        # SPIDERMON_ADD_FIELD_COVERAGE); its monitor judges them by SPIDERMON_FIELD_COVERAGE_RULES
+        coverage = all(
+            (settings.getbool("SPIDERMON_ENABLED"), settings.getbool("SPIDERMON_ADD_FIELD_COVERAGE"))
+        ) and bool(settings.getdict("SPIDERMON_FIELD_COVERAGE_RULES"))
+        super().__init__(monitors=[FieldCoverageMonitor] if coverage else [], crawler=crawler)
+        self.monitors_failed_actions = configured_alerts(crawler)

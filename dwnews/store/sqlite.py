@@ -223,6 +223,7 @@ class SqliteLedger:
         self.max_failures = max_failures
         self.read_only = read_only
         self.timeout = timeout
+        self._synchronous = "NORMAL"  # as _connect() leaves the connection
         try:
             self.db = self._connect(read_only)
         except (sqlite3.Error, OSError) as error:
@@ -271,7 +272,7 @@ class SqliteLedger:
             self._check(db)  # before any write: a corrupt database is never modified
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA synchronous=NORMAL")  # FULL for the transactions that must survive a power loss
             db.executescript(_SCHEMA)
             for table, added in (
                 ("articles", _ADDED_COLUMNS),
@@ -423,8 +424,19 @@ class SqliteLedger:
         return None
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the database lock at once (other runs wait for it)."""
+    def transaction(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the database lock at once (other runs wait for it).
+
+        ``durable``: synced to disk when it commits (``synchronous=FULL``), with every transaction
+        before it (the write-ahead log is one file, synced to its end). The others (claims, staged
+        records, skips, failures) may be lost with a power loss, which costs a download again, never
+        an article: a feed's articles count as exported only by the durable transactions that record
+        the feed (feed_ready, feed_stored), and those sync the staged records written before them.
+        """
+        synchronous = "FULL" if durable else "NORMAL"
+        if self._synchronous != synchronous:
+            self.db.execute(f"PRAGMA synchronous={synchronous}")
+            self._synchronous = synchronous
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -441,7 +453,7 @@ class SqliteLedger:
         recovered = self.recover()
         recovered["failures_imported"] = self._import_failures_file()
         pid = os.getpid()
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             db.execute(
                 "INSERT INTO runs (run_id, spider, pid, pid_start, host, started_at, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'running')",
@@ -454,12 +466,12 @@ class SqliteLedger:
         if status == "faulted":
             # Stopped on a fault: a feed may be in place but not recorded. Claims, staged records
             # and feed rows stay for the next run's recovery, which commits what is in place.
-            with self.transaction() as db:
+            with self.transaction(durable=True) as db:
                 db.execute(
                     "UPDATE runs SET status = 'faulted', finished_at = ? WHERE run_id = ?", (now_iso(), self.run_id)
                 )
             return
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             db.execute("DELETE FROM articles WHERE status = 'claimed' AND run_id = ?", (self.run_id,))
             db.execute("DELETE FROM staged WHERE run_id = ?", (self.run_id,))
             db.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?", (status, now_iso(), self.run_id))
@@ -495,7 +507,7 @@ class SqliteLedger:
         """
         kinds = ("dead_runs", "claims_released", "feeds_committed", "parts_removed", "feeds_not_ours")
         counts = dict.fromkeys(kinds, 0)
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             for run_id in self._dead_runs(db):
                 counts["dead_runs"] += 1
                 feeds = db.execute(
@@ -734,7 +746,7 @@ class SqliteLedger:
 
     @guarded
     def feed_ready(self, target: Path, identity: str, short_ids: list[str]) -> None:
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             db.execute(
                 "UPDATE feeds SET identity = ?, short_ids = ? WHERE path = ? AND run_id = ?",
                 (identity, json.dumps(short_ids), str(target), self.run_id),
@@ -748,7 +760,7 @@ class SqliteLedger:
 
     @guarded
     def feed_stored(self, target: Path, short_ids: list[str]) -> int:
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             count = self._commit(db, short_ids, str(target), self.run_id)
             db.execute(
                 "UPDATE feeds SET status = 'done', closed_at = ?, short_ids = NULL WHERE path = ?",
@@ -758,7 +770,7 @@ class SqliteLedger:
 
     @guarded
     def feed_aborted(self, target: Path) -> None:
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             db.execute(
                 "UPDATE feeds SET status = 'aborted', closed_at = ? WHERE path = ? AND run_id = ?",
                 (now_iso(), str(target), self.run_id),
@@ -881,7 +893,7 @@ class SqliteLedger:
         Returns (imported, left out).
         """
         count = left_out = 0
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             for record in records:
                 if not is_record(record):
                     left_out += 1
@@ -896,12 +908,12 @@ class SqliteLedger:
 
     @guarded
     def forget(self, short_ids: Iterable[str]) -> int:
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             return sum(db.execute("DELETE FROM articles WHERE short_id = ?", (s,)).rowcount for s in short_ids)
 
     @guarded
     def forget_all(self) -> int:
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             return db.execute("DELETE FROM articles").rowcount
 
     @guarded

@@ -161,3 +161,22 @@ def test_no_minimum_of_articles_is_no_minimum_and_never_a_division_by_zero() -> 
     assert assess(nothing_read, Thresholds(min_articles=0)) == []
     two_bad = {**nothing_read, "dwnews/article/parsed": 2, "dwnews/article/missing/title": 2}
     assert any("2 of 2 articles have no title" in p for p in assess(two_bad, Thresholds(min_articles=0)))
+
+
+def test_a_half_configured_alert_is_said_and_left_out_never_taking_the_verdict_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An email without its SMTP login made spidermon refuse the action while the suite was built,
+    and the crawl ended with no verdict at all (exit 0)."""
+    from scrapy.utils.test import get_crawler
+
+    from dwnews.crawl.alerts import EmailAlert
+    from dwnews.crawl.monitors import HealthSuite, configured_alerts
+
+    half = {"SPIDERMON_EMAIL_TO": "a@example.org", "SPIDERMON_EMAIL_SENDER": "b@example.org"}
+    whole = {**half, "SPIDERMON_SMTP_HOST": "127.0.0.1", "SPIDERMON_SMTP_USER": "u", "SPIDERMON_SMTP_PASSWORD": "p"}
+    assert configured_alerts(get_crawler(settings_dict=half)) == []
+    assert "dwnews: the email alert is not configured" in caplog.text
+    (alert,) = configured_alerts(get_crawler(settings_dict=whole))
+    assert isinstance(alert, EmailAlert) and alert.subject.startswith("dwnews {{ data.spider.name }} unhealthy")
+    assert HealthSuite(get_crawler(settings_dict=half)).monitors_failed_actions == []
