@@ -1,28 +1,10 @@
 """The article ledger in Redis, shared by the workers of one crawl on several machines.
 
-(The scheduler side, scrapy-redis's queue and dupefilter, is :mod:`dwnews.crawl.redis`.)
-
-Switched on by ``DWNEWS_REDIS_URL`` (``redis://host:port/db``). Then:
-
-- scrapy-redis's scheduler and dupefilter hold the crawl's request queue and seen requests in
-  Redis (keys ``dwnews:<crawl>:requests`` and ``dwnews:<crawl>:dupefilter``, ``<crawl>`` being
-  ``DWNEWS_REDIS_CRAWL``, by default the spider's name): every ``scrapy crawl politics`` started
-  with the same settings is a worker of the same crawl, discovery is done once, workers drain the
-  queue;
-- the cross-run article store lives in Redis too (``dwnews:articles``), so workers on different
-  machines never export the same article twice, and later crawls skip what earlier ones exported;
-- a worker takes an article when it pops its request from the queue (an atomic claim), and keeps
-  every request it popped in its in-flight list until the work is done: a page until its links are
-  queued, an article until the feed holding it is complete on disk (or it was found not politics,
-  or it failed). Each worker beats a heartbeat every second (from a thread); a worker silent for
-  ``DWNEWS_REDIS_WORKER_TIMEOUT`` seconds is dead (SIGKILL, power loss) and the others put its
-  in-flight requests back in the queue. So a killed worker loses nothing, and since an article's
-  export counts only once its feed is on disk, nothing is exported twice. Should a live worker be
-  taken for dead (a heartbeat thread starved for longer than the timeout), its feed is fenced when
-  it closes: articles another worker took over meanwhile are left out of it;
-- a worker ends when the queue is empty, no live worker has work in flight and it has been idle
-  for ``DWNEWS_REDIS_IDLE_TIMEOUT`` seconds; the last one to leave clears the crawl's queue keys,
-  so the next scheduled crawl starts afresh (and skips, through the article store, what is known).
+What distributed mode is and how its workers share a crawl is :mod:`dwnews.crawl.redis` (the
+scheduler side: scrapy-redis's queue and dupefilter). Kept here: which articles are exported (with
+their records, ``dwnews:records``) or skipped (``dwnews:articles``), failures, each worker's claims,
+heartbeat and in-flight work, so that a killed worker's work is handed out again and nothing is
+exported twice. Values read back are checked one by one: a foreign value costs only its own article.
 """
 
 from __future__ import annotations
