@@ -16,7 +16,9 @@ overwrite another file, hang, or mix two writers' output:
   holder removes it when done.
 - **The target:** a symbolic link is followed only when it belongs to this user (or to root: the
   system's ``/dev/stdout``); another user's link is refused. A device, a FIFO or a terminal is
-  written in place, by the name given, as Scrapy would. A replaced file of this user's keeps its
+  written in place, by the name given, as Scrapy would, when it is this user's or root's (another
+  user's FIFO is refused); a FIFO is opened without blocking and refused when no process has read
+  it for ``FIFO_WAIT`` seconds, instead of hanging the writer. A replaced file of this user's keeps its
   permission bits (another user's: never more open than they were, nor than a new file's); a new
   one gets ``0666 & ~umask``, as ``open()`` would give it (not mkstemp's 0600). Appending (``-o``)
   copies the current content into the temporary file first.
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -51,6 +54,8 @@ TEMP_SUFFIX = ".part"
 _MAX_LINKS = 40
 # file names are at most 255 bytes: a long target name is cut in its temporary and lock names
 _NAME_ROOM = 200
+# how long a FIFO target may go without a reader before the output is refused
+FIFO_WAIT = 30.0
 
 
 class OutputRefusedError(FeedBusyError):
@@ -118,11 +123,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def follow_own_links(path: Path) -> None:
-    """Refuse a target that is (or leads through) a symbolic link owned by another user.
+def follow_own_links(path: Path) -> Path:
+    """The path ``path`` leads to; refused if it is (or leads through) a link owned by another user.
 
     A link of this user's, or of root's (the system's ``/dev/stdout`` -> ``/proc/self/fd/1``), is
-    followed: whoever owns it could write its destination themselves. Checked link by link.
+    followed: whoever owns it could write its destination themselves. Checked link by link, and the
+    path returned is the one checked (resolving the name again could follow a link planted since).
     """
     me = os.geteuid()
     current = Path(os.path.abspath(path))
@@ -130,15 +136,16 @@ def follow_own_links(path: Path) -> None:
         try:
             status = os.lstat(current)
         except (FileNotFoundError, NotADirectoryError):
-            return  # a name that does not exist (yet), or /proc/self/fd/1's "pipe:[n]"
+            return current  # a name that does not exist (yet), or /proc/self/fd/1's "pipe:[n]"
         if not stat.S_ISLNK(status.st_mode):
-            return
+            return current
         if status.st_uid not in (me, 0):
             raise OutputRefusedError(
                 f"{current}: a symbolic link owned by uid {status.st_uid}, not by this user (uid {me}): "
                 "not followed; remove it or write elsewhere"
             )
         current = Path(os.path.realpath(current.parent)) / os.readlink(current)
+        current = Path(os.path.abspath(current))
     raise OutputRefusedError(f"{path}: more than {_MAX_LINKS} symbolic links deep: not followed")
 
 
@@ -242,6 +249,7 @@ class Output:
         self._checked = checked  # what an in-place target was when checked
         self.in_place = temp is None
         self.append = False
+        self.kept = 0  #: bytes of the target's content copied first (appending): not this writer's
         self.renamed = False
         self.done = False
         _OPEN.add(self)
@@ -255,7 +263,7 @@ class Output:
         """
         given = Path(os.path.abspath(target))
         try:
-            follow_own_links(given)
+            resolved = follow_own_links(given)
             try:
                 status: os.stat_result | None = os.stat(given)
             except FileNotFoundError:
@@ -263,12 +271,21 @@ class Output:
             if status is not None and not stat.S_ISREG(status.st_mode):
                 if stat.S_ISDIR(status.st_mode):
                     raise StorageError(given, "is a directory")
+                if status.st_uid not in (os.geteuid(), 0):
+                    raise OutputRefusedError(
+                        f"{given}: not a regular file, and owned by uid {status.st_uid}, not by this user "
+                        f"(uid {os.geteuid()}): not written (a FIFO planted there would hang the writer)"
+                    )
                 # a device, a FIFO, a terminal: written where it is, by the name given (the
                 # resolved name of a pipe, /proc/<pid>/fd/pipe:[n], cannot be opened)
                 output = cls(given, None, None, None, status)
                 output.append = append
                 return output
-            real = Path(os.path.realpath(given))
+            # the checked path, its directories resolved (a link as the last name is refused
+            # from here on: the target is opened with O_NOFOLLOW and replaced by rename)
+            real = Path(os.path.realpath(resolved.parent)) / resolved.name
+            if os.path.islink(real):
+                raise OutputRefusedError(f"{given}: became a symbolic link while being checked: not followed")
             real.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise _fault(error, given) from None
@@ -287,7 +304,8 @@ class Output:
         return output
 
     def _prepare(self, append: bool) -> None:
-        """Give the temporary file the target's mode (and owner), and its content when appending."""
+        """Give the temporary file the target's permission bits (never its owner: the writer's file
+        replaces it), and its content when appending."""
         assert self._fd is not None
         try:
             try:
@@ -308,6 +326,7 @@ class Output:
                 if append:
                     with os.fdopen(os.dup(self._fd), "wb") as temp:
                         shutil.copyfileobj(existing, temp)
+                    self.kept = os.fstat(self._fd).st_size
         except OSError as error:
             raise _fault(error, self.target) from None
 
@@ -320,7 +339,7 @@ class Output:
                 handle = os.fdopen(os.dup(self._fd), "wb")
                 handle.seek(0, os.SEEK_END)
                 return handle
-            handle = open(self.target, "ab" if self.append else "wb")  # noqa: SIM115 -- the caller closes it
+            handle = os.fdopen(self._open_in_place(), "ab" if self.append else "wb")
             opened = os.fstat(handle.fileno())
             checked = self._checked
             if checked is not None and (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
@@ -330,19 +349,39 @@ class Output:
         except OSError as error:
             raise _fault(error, self.target) from None
 
+    def _open_in_place(self) -> int:
+        """The in-place target opened for writing; a FIFO without a reader is waited for, not hung on."""
+        flags = os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_APPEND if self.append else os.O_TRUNC)
+        deadline = time.monotonic() + FIFO_WAIT
+        while True:
+            try:
+                fd = os.open(self.target, flags)
+                break
+            except OSError as error:
+                if error.errno != errno.ENXIO:  # ENXIO: a FIFO that no process has open for reading
+                    raise
+                if time.monotonic() >= deadline:
+                    raise OutputRefusedError(
+                        f"{self.target}: a FIFO that no process read for {FIFO_WAIT:g} s: not written"
+                    ) from None
+                time.sleep(0.1)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return fd
+
     def read_back(self) -> IO[bytes]:
-        """The temporary file's content from its start (for reading a feed's short ids back)."""
+        """What this writer wrote into the temporary file (after the content it kept, when appending),
+        for reading a feed's short ids back."""
         assert self._fd is not None, "an output written in place cannot be read back"
         handle = os.fdopen(os.dup(self._fd), "rb")
-        handle.seek(0)
+        handle.seek(self.kept)
         return handle
 
     def rewrite(self, data: bytes) -> None:
-        """Replace the temporary file's content (a feed that leaves some records out)."""
+        """Replace what this writer wrote (a feed that leaves some records out); kept content stays."""
         assert self._fd is not None
         try:
-            os.ftruncate(self._fd, 0)
-            os.lseek(self._fd, 0, os.SEEK_SET)
+            os.ftruncate(self._fd, self.kept)
+            os.lseek(self._fd, self.kept, os.SEEK_SET)
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view) :]

@@ -137,3 +137,45 @@ def test_a_fenced_feed_keeps_only_the_accepted_articles_in_every_format(tmp_path
             part.write_text("\n".join(rows) + "\n" if fmt == "jsonlines" else "[\n" + ",\n".join(rows) + "\n]")
         storage._keep_only({"5FLOV"})
         assert short_ids_in_feed(part, fmt) == ["5FLOV"], fmt
+
+
+@pytest.mark.parametrize("fmt", ["jsonlines", "csv"])
+def test_an_appended_feed_reads_back_and_fences_only_what_this_run_wrote(tmp_path: Path, fmt: str) -> None:
+    """`-o`: the records already in the file are neither read back as this run's (they would be
+    recorded as exported by it) nor left out by the fence (they were another run's to keep)."""
+    target = tmp_path / f"feed.{fmt}"
+    old, new = [article(short_id="OLD01")], [article(), article(short_id="5FLOV", content_id=77538843)]
+
+    def written(items: list[Article]) -> bytes:
+        if fmt == "csv":
+            buffer = io.BytesIO()
+            exporter = SpreadsheetCsvItemExporter(buffer, encoding="utf-8")
+            exporter.start_exporting()
+            for item in items:
+                exporter.export_item(item)
+            exporter.finish_exporting()
+            return buffer.getvalue()
+        return b"".join(json.dumps({"short_id": i.short_id, "body": i.body}).encode() + b"\n" for i in items)
+
+    target.write_bytes(written(old))
+    storage = AtomicFileFeedStorage(str(target), feed_options={"format": fmt, "overwrite": False})
+    storage.prepare()
+    assert storage.output is not None and storage.part is not None
+    with storage.output.handle() as handle:
+        handle.write(written(new))
+    with storage.output.read_back() as back:
+        assert short_ids_in_feed_handle(back, fmt) == ["4WK2B", "5FLOV"]
+    storage._keep_only({"5FLOV"})
+    assert storage.part.read_bytes().startswith(written(old)), "the earlier runs' records stay, byte for byte"
+    if fmt == "csv":  # Scrapy's CSV exporter starts what it appends with its header row again
+        rows = list(csv.reader(io.StringIO(storage.part.read_text("utf-8"), newline="")))
+        assert [row[0] for row in rows] == ["short_id", "OLD01", "short_id", "5FLOV"]
+    else:
+        assert short_ids_in_feed(storage.part, fmt) == ["OLD01", "5FLOV"]
+    storage.output.abort()
+
+
+def short_ids_in_feed_handle(handle: io.BufferedIOBase, fmt: str) -> list[str]:
+    from dwnews.store.feedfiles import short_ids_in_file
+
+    return short_ids_in_file(handle, fmt)  # type: ignore[arg-type]

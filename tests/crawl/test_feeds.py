@@ -159,3 +159,5 @@ def test_appending_to_a_feed_copies_it_into_the_temporary_file_first(tmp_path: P
     assert [json.loads(line)["short_id"] for line in lines] == ["old", *(r["short_id"] for r in records)]
     assert feed.stat().st_mode & 0o777 == 0o600 and not list(tmp_path.glob(".siasa.jsonl.*"))
     assert {r["short_id"] for r in ledger.records()} == {r["short_id"] for r in records}
+    recorded = {row[0] for row in ledger.db.execute("SELECT short_id FROM articles WHERE status = 'exported'")}
+    assert recorded == {r["short_id"] for r in records}, "the lines already there are not this run's exports"

@@ -119,6 +119,32 @@ def test_a_lock_file_or_target_link_of_another_user_is_refused(folder: Path) -> 
     assert victim(folder) == "the victim's data\n" and link.is_symlink()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can plant a link owned by another user")
+def test_a_link_planted_between_the_check_and_the_open_is_not_followed(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name is resolved once, by the check; a link planted just after it is never followed."""
+    from dwnews.store import outputs
+
+    (folder / "sub").mkdir()
+    target = folder / "sub" / "out.jsonl"
+    target.write_text("ours\n")
+    checked = outputs.follow_own_links
+
+    def check_then_plant(path: Path) -> Path:
+        resolved = checked(path)
+        target.unlink()
+        target.symlink_to("../../secret/victim")
+        os.lchown(target, NOBODY, NOBODY)
+        return resolved
+
+    monkeypatch.setattr(outputs, "follow_own_links", check_then_plant)
+    with pytest.raises(OutputRefusedError, match="became a symbolic link"):
+        write(target, b"new\n")
+    assert victim(folder) == "the victim's data\n"
+    assert target.is_symlink() and not temp_files(folder / "sub"), "refused; the planted link left for its owner"
+
+
 def test_a_second_writer_to_the_same_path_refuses_and_a_waiting_one_takes_its_turn(folder: Path) -> None:
     target = folder / "siasa.jsonl"
     first = Output.open(target)
@@ -195,6 +221,40 @@ def test_devices_and_fifos_are_written_in_place(folder: Path) -> None:
     reader.join(30)
     assert received == [b"through the pipe\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert not temp_files(folder) and not (folder / ".pipe.jsonl.lock").exists()
+
+
+def test_a_fifo_nobody_reads_is_refused_after_a_wait_not_hung_on(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dwnews.store import outputs
+
+    monkeypatch.setattr(outputs, "FIFO_WAIT", 0.3)
+    fifo = folder / "pipe.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputRefusedError, match=r"a FIFO that no process read for 0\.3 s"):
+        write(fifo, b"never read\n")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and not temp_files(folder)
+
+    # a reader that comes late (the shell's next command) is waited for
+    monkeypatch.setattr(outputs, "FIFO_WAIT", 30.0)
+    received: list[bytes] = []
+    output = Output.open(fifo)
+    reader = threading.Timer(0.5, lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    with output.handle() as handle:
+        handle.write(b"read late\n")
+    output.commit()
+    reader.join(30)
+    assert received == [b"read late\n"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can plant a FIFO owned by another user")
+def test_a_fifo_of_another_user_at_the_target_is_refused(folder: Path) -> None:
+    fifo = folder / "out.jsonl"
+    os.mkfifo(fifo)
+    os.chown(fifo, NOBODY, NOBODY)
+    started = time.monotonic()
+    with pytest.raises(OutputRefusedError, match="owned by uid 65534"):
+        Output.open(fifo)
+    assert time.monotonic() - started < 5 and stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 def test_an_error_removes_the_temporary_file_and_the_lock(folder: Path) -> None:
