@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -114,6 +115,13 @@ return accepted
 """
 )
 
+# Delete a hash field only if it still holds the value read (another worker may have written it since).
+# KEYS: the hash; ARGV: field, value
+_DELETE_IF = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+"""
+
 # Take an article for this worker, unless exported/skipped, already this worker's (the same article
 # queued under another slug), or claimed by a live worker.
 # KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
@@ -124,8 +132,9 @@ if entry_of(redis.call('HGET', KEYS[1], ARGV[1])) then return 0 end
 local owner = redis.call('HGET', KEYS[2], ARGV[1])
 if owner == ARGV[2] then return 0 end
 if owner then
-  local beat = redis.call('HGET', KEYS[3], owner)
-  if beat and tonumber(beat) > tonumber(ARGV[3]) - tonumber(ARGV[4]) then return -1 end
+  -- nil: none, or not a time (dead); a time further ahead than the timeout is no heartbeat either
+  local beat, now, timeout = tonumber(redis.call('HGET', KEYS[3], owner) or ''), tonumber(ARGV[3]), tonumber(ARGV[4])
+  if beat and beat > now - timeout and beat <= now + timeout then return -1 end
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[4], 'a:' .. ARGV[1], ARGV[5])
@@ -176,6 +185,7 @@ class RedisLedger:
         self._take = self.redis.register_script(_TAKE)
         self._commit = self.redis.register_script(_COMMIT)
         self._skip = self.redis.register_script(_SKIP)
+        self._delete_if = self.redis.register_script(_DELETE_IF)
         self._stop_beating = threading.Event()
 
     def inflight_key(self, worker: str | None = None) -> str:
@@ -216,7 +226,8 @@ class RedisLedger:
     def live_workers(self) -> list[str]:
         now = time.time()
         beats = self.redis.hgetall(self.workers_key)
-        return [w for w, beat in beats.items() if float(beat) > now - self.worker_timeout]
+        timeout = self.worker_timeout
+        return [w for w, beat in beats.items() if now - timeout < _beat(beat) <= now + timeout]
 
     @guarded
     def dead_workers(self) -> list[str]:
@@ -235,8 +246,9 @@ class RedisLedger:
                 for field, encoded in self.redis.hgetall(key).items():
                     if field.startswith("a:"):
                         short_id = field[2:]
-                        # an exported one may be a revision: take() tells (known ones are not taken)
-                        self.redis.hdel(self.claims_key, short_id)
+                        # an exported one may be a revision: take() tells (known ones are not taken);
+                        # a claim another worker made since (the dead one's taken over) stays
+                        self._delete_if(keys=[self.claims_key], args=[short_id, dead])
                     push(encoded)
                     moved += 1
                 self.redis.delete(key)
@@ -283,8 +295,9 @@ class RedisLedger:
             entry = _entry(raw)
             status = entry.get("status") if entry is not None else None
             if status == Answer.SKIPPED and not same_rule(entry.get("reason") if entry else None, claim.rule):
-                # judged "not politics" by another rule: judged again (take() must find it unknown)
-                self.redis.hdel(ARTICLES_KEY, short_id)
+                # judged "not politics" by another rule: judged again (take() must find it unknown),
+                # unless another worker has recorded it since it was read
+                self._delete_if(keys=[ARTICLES_KEY], args=[short_id, raw])
                 status = None
             if status not in (Answer.EXPORTED, Answer.SKIPPED):
                 answers[short_id] = Answer.NEW
@@ -302,8 +315,12 @@ class RedisLedger:
 
     @guarded
     def take(self, short_id: str, encoded_request: str, revision: bool = False) -> int:
-        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it."""
-        if revision:
+        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it.
+
+        ``revision`` (the entry says so) is believed only when this crawl follows revisions and the
+        ledger holds a sitemap date newer than the exported record's: a queue entry that claims to
+        be a revision cannot make an exported article be exported again."""
+        if revision and self._revised_since_export(short_id):
             self.revised.add(short_id)
             self.redis.hset(self.claims_key, short_id, self.worker)
             self.redis.hset(self.inflight_key(), f"a:{short_id}", encoded_request)
@@ -311,6 +328,16 @@ class RedisLedger:
         args = [short_id, self.worker, f"{time.time():.3f}", str(self.worker_timeout), encoded_request]
         keys = [ARTICLES_KEY, self.claims_key, self.workers_key, self.inflight_key()]
         return int(self._take(keys=keys, args=args))
+
+    def _revised_since_export(self, short_id: str) -> bool:
+        if not self.revisions:
+            return False
+        entry = _entry(self.redis.hget(ARTICLES_KEY, short_id))
+        lastmod = _text(self.redis.hget(self.lastmod_key, short_id))
+        if entry is None or entry.get("status") != Answer.EXPORTED or not lastmod:
+            return False
+        seen = max(instant(_text(entry.get("modified"))), instant(_text(entry.get("lastmod_seen"))))
+        return instant(lastmod) > seen
 
     @guarded
     def scraped(self, short_id: str) -> None:
@@ -536,6 +563,15 @@ def _failure(raw: str | None) -> dict[str, Any] | None:
 
 def _log_bad_row(short_id: str, problem: str) -> None:
     logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
+
+
+def _beat(value: Any) -> float:
+    """A worker's heartbeat time; a value that is not one (planted, or cut) makes the worker dead."""
+    try:
+        beat = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return beat if math.isfinite(beat) else 0.0
 
 
 def _text(value: Any) -> str | None:

@@ -98,3 +98,58 @@ def test_a_foreign_failure_entry_is_no_failure(redis_url: str) -> None:
         assert [f["short_id"] for f in ledger.failures()] == ["4WK2B", "5FLOV"]
     finally:
         ledger.close()
+
+
+def test_a_queue_entry_that_says_revision_cannot_export_an_article_again(redis_url: str) -> None:
+    """`dwnews_revision: true` in a queue entry used to take an exported article unconditionally (and
+    the commit replaced its record: a second export). It is believed only when this crawl follows
+    revisions and a sitemap gave a date newer than the export's."""
+    (record,) = real_records()[:1]
+    short_id = str(record["short_id"])
+    plain = RedisLedger(redis_url, "dwnews:test")
+    following = RedisLedger(redis_url, "dwnews:test", revisions=True)
+    try:
+        plain.start_run()
+        assert exported_by_a_worker(plain, [record]) == {short_id}
+        assert plain.take(short_id, "planted entry", revision=True) == 0, "exported: known, not taken"
+        assert following.take(short_id, "planted entry", revision=True) == 0, "no newer date: known"
+        claim = Claim(short_id, int(record["content_id"]), lastmod="2099-01-01T00:00:00+00:00")
+        assert following.claim_many([claim]) == {short_id: Answer.REVISED}
+        assert following.take(short_id, "the revision's request", revision=True) == 1
+    finally:
+        for ledger in (plain, following):
+            ledger.finish_run()
+            ledger.close()
+
+
+@pytest.mark.parametrize("beat", ["garbage", "", "1e999", "nan", "99999999999", "-5"])
+def test_a_heartbeat_that_is_no_time_makes_its_worker_dead_not_the_crawl_stuck(redis_url: str, beat: str) -> None:
+    """A foreign value in the workers hash raised ValueError in live_workers (every worker's idle
+    check) and a Lua error in the take script; now that worker counts as dead and its claim is taken."""
+    ledger = RedisLedger(redis_url, "dwnews:test", worker_timeout=60)
+    try:
+        ledger.start_run()
+        ledger.redis.hset(ledger.workers_key, "ghost", beat)
+        ledger.redis.hset(ledger.claims_key, "4WK2B", "ghost")
+        assert "ghost" not in ledger.live_workers() and "ghost" in ledger.dead_workers()
+        assert ledger.take("4WK2B", "request 4WK2B") == 1
+        assert ledger.redis.hget(ledger.claims_key, "4WK2B") == ledger.worker
+    finally:
+        ledger.finish_run()
+        ledger.close()
+
+
+def test_recovering_a_dead_worker_leaves_a_claim_another_worker_has_made_since(redis_url: str) -> None:
+    ledger = RedisLedger(redis_url, "dwnews:test", worker_timeout=60)
+    try:
+        ledger.start_run()
+        ledger.redis.hset(ledger.workers_key, "dead", "1")
+        ledger.redis.hset(ledger.inflight_key("dead"), "a:4WK2B", "request 4WK2B")
+        ledger.redis.hset(ledger.inflight_key("dead"), "a:5FLOV", "request 5FLOV")
+        ledger.redis.hset(ledger.claims_key, mapping={"4WK2B": "alive", "5FLOV": "dead"})
+        pushed: list[str] = []
+        assert ledger.recover(pushed.append) == 2 and sorted(pushed) == ["request 4WK2B", "request 5FLOV"]
+        assert ledger.redis.hgetall(ledger.claims_key) == {"4WK2B": "alive"}
+    finally:
+        ledger.finish_run()
+        ledger.close()
