@@ -232,3 +232,33 @@ def test_wrapper_faults_are_one_line_before_any_run(
     assert done.returncode == status
     assert done.stderr.startswith(said) and done.stderr.count("\n") == 1
     assert not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize("plant", ["symlink", "fifo"])
+def test_a_link_or_fifo_at_the_lock_file_is_refused_not_written_through_or_hung_on(
+    tmp_path: Path, venv_python: Path, plant: str
+) -> None:
+    """`exec 9>>lock` followed a link (and the holder's line then truncated the file it led to) and
+    blocked for good on a FIFO."""
+    victim = tmp_path / "victim"
+    victim.write_text("the victim's data\n")
+    lock = tmp_path / "run.lock"
+    if plant == "symlink":
+        lock.symlink_to(victim)
+    else:
+        os.mkfifo(lock)
+    done = run_wrapper(cron_env(tmp_path, venv_python))
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith(f"dwnews crawl could not start (exit 4): the lock file {lock} is a link")
+    assert done.stderr.count("\n") == 1 and victim.read_text() == "the victim's data\n"
+    assert not logs(tmp_path)
+
+
+def test_the_lock_file_says_only_the_run_holding_it(mirror: MirrorServer, tmp_path: Path, venv_python: Path) -> None:
+    """The holder's line is written through the lock's descriptor, replacing the last run's."""
+    env = cron_env(tmp_path, venv_python)
+    for _ in range(2):
+        assert run_wrapper(env, *crawl_args(mirror, tmp_path)).returncode == 0
+    latest = max(logs(tmp_path), key=lambda log: log.stat().st_mtime_ns)
+    lines = (tmp_path / "run.lock").read_text().splitlines()
+    assert len(lines) == 1 and re.fullmatch(rf"pid \d+, log: {re.escape(str(latest))}", lines[0]), lines
