@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from dwnews.core import urls
+from dwnews.core import stats, urls
 from dwnews.core.encoding import decode_html
 from dwnews.core.keys import Meta, PageType
 from dwnews.core.site import NEWS_SITEMAP_NAME, PoliticsRule
@@ -88,6 +88,7 @@ class SiteCheckSpider(DwSpider):
     """Fetches what the checks need; see the module docstring. Not a crawl spider (not listed)."""
 
     name = "site-check"
+    exports = False  # a report, no records
     custom_settings = {  # noqa: RUF012 -- Scrapy's own attribute
         "DWNEWS_INCREMENTAL": False,
         "DWNEWS_DEFAULT_FEED": "",
@@ -259,6 +260,9 @@ class SiteCheckSpider(DwSpider):
         html, _ = decode_html(response.body, response.encoding)
         page = ArticlePage(response.url, html)
         record = page.record()
+        opening, read = " ".join(page.body.paragraphs[:3]), self.config["DWNEWS_LANGID_MAX_CHARS"]
+        if len(opening) > read:
+            self.inc(stats.BOUND(what="langid_text"))
         self.evidence.samples.append(
             {
                 "url": response.url,
@@ -275,11 +279,7 @@ class SiteCheckSpider(DwSpider):
                 "category": record["category"],
                 "language": record["language"],
                 # what the text itself is, by a language identifier (not what the page declares)
-                "body_kiswahili": (
-                    is_kiswahili(" ".join(page.body.paragraphs[:3]), self.config["DWNEWS_LANGID_MAX_CHARS"])
-                    if page.body.paragraphs
-                    else None
-                ),
+                "body_kiswahili": is_kiswahili(opening, read) if page.body.paragraphs else None,
             }
         )
         yield from self._next_sample()

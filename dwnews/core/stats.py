@@ -124,6 +124,15 @@ DROPPED = _stat(
     "already_<exported|claimed_elsewhere> (its own short id is known)",
     A,
 )
+VALIDATED = _stat(
+    "spidermon/validation/items", "records checked against the record schema (spidermon's item-validation stat)", A
+)
+VALIDATION_ERRORS = _stat(
+    "spidermon/validation/fields/errors",
+    "problems the record schema found (a record with one is dropped: dwnews/dropped/bad_record); more than "
+    "SPIDERMON_MAX_ITEM_VALIDATION_ERRORS (0) make the run unhealthy",
+    A,
+)
 
 # ----- incremental crawls ------------------------------------------------------------------------------
 I = "incremental"  # noqa: E741 -- a group name, as D and A

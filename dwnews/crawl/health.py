@@ -33,7 +33,7 @@ from dwnews.core import keys, stats
 from dwnews.core.config import Config
 from dwnews.core.outcome import ExitStatus, Outcome
 from dwnews.core.urls import redact
-from dwnews.crawl.monitors import OURS, PROBLEMS, HealthSuite
+from dwnews.crawl.monitors import PROBLEMS, HealthSuite
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +152,6 @@ class HealthCheck:
             )
             return None
         problems: list[str] = list(dict.fromkeys(runner.data.meta.get(PROBLEMS, [])))  # in order, each once
-        for failed in result.monitors_failed_results:
-            if not isinstance(failed.item, OURS):  # a monitor of spidermon's own (field coverage): its words
-                problems.append(str(failed.error).strip().rsplit("AssertionError: ", 1)[-1].splitlines()[0])
         for action in result.monitors_failed_action_results:
             if action.error:
                 logger.error("dwnews: the alert %s failed: %s", action.item.name, str(action.error).splitlines()[-1])

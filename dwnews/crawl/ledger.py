@@ -243,9 +243,10 @@ class LedgerKeeper:
 
     def page_failed(self, url: str, reason: str, source: str, entry: bool, counted: bool) -> None:
         """A page of a discovery source failed for good. The crawl's entry page (the home page, or
-        the section given) failing, or a source page that answered in an earlier run, is a lost
-        source (unhealthy); a page that failed the same way in an earlier run is a known failure
-        (``counted``: it is among the failures a run's share is judged by)."""
+        the section given), or a source page that answered in an earlier run, is a lost source
+        (unhealthy) in every run it fails. A page that failed the same way in an earlier run is a
+        known failure besides (``counted``: it is left out of the share of failures a run is judged
+        by)."""
         path = urlsplit(url).path
         self._failed.add(path)
         try:
@@ -254,13 +255,17 @@ class LedgerKeeper:
         except StorageError as fault:
             self.fault(fault)
             return
-        if failure is not None and failure.known_since is not None:
-            self.known_again(failure.known_since, counted)
-            return
+        since = failure.known_since if failure is not None else None
+        if since is not None:
+            self.known_again(since, counted)
         answered_before = failure is not None and failure.retried
         if (entry or answered_before) and self.crawler.stats is not None:
+            # lost run after run while it fails: the articles only it links are not found (a source
+            # gone for good is taken out of DWNEWS_SOURCES, or the section out of -a section=)
             lost = stats.SOURCE_LOST(source=source)
             why = "the crawl's first page" if entry else "it answered in an earlier run"
+            if since is not None:
+                why += f"; failing so since {since[:10]}"
             if not self.crawler.stats.get_value(lost):
                 self.crawler.stats.set_value(lost, f"{url} failed ({reason}); {why}")
 

@@ -7,7 +7,8 @@ against the run; shares count what this run newly learned, and only from a minim
 discovery source (the home page, or a sitemap or feed that answered before) is unhealthy even when
 other sources still bring articles. spidermon's own ``FinishReasonMonitor`` judges how the crawl
 ended (its time limit, ``CLOSESPIDER_TIMEOUT``, is not a planned end), and its
-``FieldCoverageMonitor`` the exported records' fields when ``SPIDERMON_FIELD_COVERAGE_RULES`` is set.
+``FieldCoverageMonitor`` the exported records' fields when ``SPIDERMON_FIELD_COVERAGE_RULES`` is set;
+its ``ItemValidationMonitor`` (as :class:`RecordsMonitor`) the records that broke the record schema.
 
 When a monitor fails, the suite's actions alert, configured by spidermon's own settings only: email
 (``SPIDERMON_EMAIL_TO``, ``SPIDERMON_EMAIL_SENDER``, ``SPIDERMON_SMTP_HOST``/``_PORT``/``_USER``/
@@ -21,10 +22,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from spidermon import Monitor, MonitorSuite, monitors
-from spidermon.contrib.scrapy.monitors.monitors import FieldCoverageMonitor, FinishReasonMonitor
+from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
+from spidermon.contrib.scrapy.monitors.monitors import (
+    FieldCoverageMonitor,
+    FinishReasonMonitor,
+    ItemValidationMonitor,
+)
 
 from dwnews.core import stats
 from dwnews.core.config import Config
@@ -300,14 +306,49 @@ def _discord() -> type[Any]:
     return SendDiscordMessageSpiderFinished  # type: ignore[no-any-return]
 
 
+@monitors.name("Records")
+class RecordsMonitor(ItemValidationMonitor):  # type: ignore[misc]
+    """spidermon's item-validation check, on the records dwnews' record schema checked (the last
+    pipeline counts them under spidermon's stat names). A page object never makes a record that
+    breaks the schema, so the default limit, ``SPIDERMON_MAX_ITEM_VALIDATION_ERRORS``, is 0."""
+
+    def run(self, result: Any) -> Any:
+        # spidermon's stat monitors refuse to run without their setting; ours has a default
+        return super(BaseStatMonitor, self).run(result)
+
+    def get_threshold(self) -> float:
+        return float(self.crawler.settings.getfloat(self.threshold_setting, 0))
+
+    @monitors.name("the records kept the record schema")
+    def test_stat_monitor(self) -> None:
+        if _stopped(self):
+            return
+        errors, limit = count(self.data.stats, self.stat_name), self.get_threshold()
+        if errors > limit:
+            dropped = count(self.data.stats, stats.DROPPED(reason="bad_record"))
+            self.data.meta.setdefault(PROBLEMS, []).append(
+                f"{dropped} records broke the record schema and were dropped ({errors} problems > "
+                f"SPIDERMON_MAX_ITEM_VALIDATION_ERRORS={limit:g}; the log's 'Dropped' lines say which)"
+            )
+        super().test_stat_monitor()
+
+
 #: the monitors that say their problems themselves (in ``data.meta``), in the run's words
-OURS = (StopMonitor, _DwnewsMonitor, EndMonitor)
+OURS = (StopMonitor, _DwnewsMonitor, EndMonitor, RecordsMonitor)
 
 
 class HealthSuite(MonitorSuite):  # type: ignore[misc]
     """How a crawl went: see the module docstring."""
 
-    monitors = [StopMonitor, EndMonitor, DiscoveryMonitor, FailuresMonitor, MarkupMonitor, ErrorsMonitor]  # noqa: RUF012
+    monitors: ClassVar[list[type[Any]]] = [
+        StopMonitor,
+        EndMonitor,
+        DiscoveryMonitor,
+        FailuresMonitor,
+        MarkupMonitor,
+        RecordsMonitor,
+        ErrorsMonitor,
+    ]
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
@@ -318,3 +359,19 @@ class HealthSuite(MonitorSuite):  # type: ignore[misc]
         ) and bool(settings.getdict("SPIDERMON_FIELD_COVERAGE_RULES"))
         super().__init__(monitors=[FieldCoverageMonitor] if coverage else [], crawler=crawler)
         self.monitors_failed_actions = configured_alerts(crawler)
+
+    def on_monitors_failed(self, result: Any) -> None:
+        """Before the alerts go out: a failed monitor of spidermon's own (field coverage) says its
+        problem in its own words, among the run's problems (the alert's subject and text)."""
+        for failed in result.monitors_failed_results:
+            if isinstance(failed.item, OURS):
+                continue
+            # a failure's reason (unittest's "False is not true : " before the message), else the
+            # last line of an error's traceback; in one line
+            reason = getattr(failed, "reason", None)
+            text = str(reason) if reason else (str(failed.error or "").strip().splitlines() or [""])[-1]
+            text = text.split(" : ", 1)[-1] if text.startswith(("False is not true", "True is not false")) else text
+            problem = " ".join(line.strip() for line in text.splitlines() if line.strip())
+            failed.item.data.meta.setdefault(PROBLEMS, []).append(
+                problem or f"spidermon's check {failed.item.name} failed"
+            )

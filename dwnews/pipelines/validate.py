@@ -21,7 +21,9 @@ class RequiredFieldsPipeline:
     that breaks the record schema (a page object never makes one: this is the last check before a
     record leaves the crawl).
 
-    Stats: ``dwnews/dropped/missing_<field>``, ``dwnews/dropped/bad_record``.
+    Stats: ``dwnews/dropped/missing_<field>``, ``dwnews/dropped/bad_record``; the records checked and
+    the problems found under spidermon's item-validation names, which its monitor judges
+    (:class:`dwnews.crawl.monitors.RecordsMonitor`).
     """
 
     def __init__(self, counter: StatsCollector) -> None:
@@ -40,7 +42,9 @@ class RequiredFieldsPipeline:
             logger.warning("Dropped %s: missing %s", record.get("url"), ", ".join(missing))
             raise DropItem(f"missing {', '.join(missing)}: {record.get('url')}")
         problems = record_problems(record)
+        self.counter.inc_value(stats.VALIDATED.key)
         if problems:
+            self.counter.inc_value(stats.VALIDATION_ERRORS.key, len(problems))
             self.counter.inc_value(stats.DROPPED(reason="bad_record"))
             logger.warning("Dropped %s: %s", record.get("url"), "; ".join(problems))
             raise DropItem(f"not a record: {'; '.join(problems)}")

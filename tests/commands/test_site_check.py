@@ -3,9 +3,11 @@ break them (each failure named, with the setting to change), as real subprocesse
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +127,13 @@ def test_the_sections_sampled_are_those_the_crawl_follows() -> None:
     assert [path for path in requested if "s-12757" in path], "the next section was read"
     assert "(sections read: 2)" in done.stdout
     assert "3 of " in done.stdout and "sample articles were read" in done.stdout
+
+
+@pytest.mark.e2e
+def test_texts_cut_for_the_language_identifier_are_counted(mirror: MirrorServer, tmp_path: Path) -> None:
+    """DWNEWS_LANGID_MAX_CHARS bounds what the language identifier reads; the bound reached is a stat
+    (it was documented and never counted), and the samples are still read as Kiswahili."""
+    done = site_check(mirror.base_url, "-s", "DWNEWS_LANGID_MAX_CHARS=100", "-s", f"DWNEWS_STATS_FILE={tmp_path / 's'}")
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert json.loads((tmp_path / "s").read_text())["dwnews/bounds/langid_text"] == 3
+    assert "as Kiswahili: 3 of 3" in done.stdout

@@ -180,3 +180,78 @@ def test_a_half_configured_alert_is_said_and_left_out_never_taking_the_verdict_d
     (alert,) = configured_alerts(get_crawler(settings_dict=whole))
     assert isinstance(alert, EmailAlert) and alert.subject.startswith("dwnews {{ data.spider.name }} unhealthy")
     assert HealthSuite(get_crawler(settings_dict=half)).monitors_failed_actions == []
+
+
+def test_a_field_coverage_failure_is_in_the_problems_before_the_alert_is_built() -> None:
+    """spidermon's field coverage monitor failing gave an alert with an empty subject and text: its
+    words reached the problems only after the actions had run."""
+    from scrapy.utils.test import get_crawler
+    from spidermon.core.actions import Action
+    from spidermon.runners import MonitorRunner
+
+    from dwnews.crawl.monitors import PROBLEMS, HealthSuite
+
+    seen: list[list[str]] = []
+
+    class Capture(Action):  # type: ignore[misc]
+        def run_action(self) -> None:
+            seen.append(list(self.data.meta.get(PROBLEMS, [])))
+
+    settings = {
+        "SPIDERMON_ENABLED": True,
+        "SPIDERMON_ADD_FIELD_COVERAGE": True,
+        "SPIDERMON_FIELD_COVERAGE_RULES": {"Article/modified": 0.9},
+    }
+    crawler = get_crawler(settings_dict=settings)
+    suite = HealthSuite(crawler)
+    suite.monitors_failed_actions = [Capture()]
+    crawl = {
+        "finish_reason": "finished",
+        "dwnews/listing/pages": 3,
+        "dwnews/listing/article_links": 18,
+        "dwnews/article/parsed": 10,
+        "item_scraped_count": 10,
+        "spidermon_item_scraped_count": 10,
+        "spidermon_item_scraped_count/Article": 10,
+        "spidermon_item_scraped_count/Article/modified": 4,
+        "spidermon_field_coverage/Article/modified": 0.4,
+    }
+    data = {"stats": crawl, "crawler": crawler, "spider": None, "job": None, "meta": {}}
+    MonitorRunner().run(suite, **data)
+    assert len(seen) == 1 and len(seen[0]) == 1, seen
+    assert seen[0][0].startswith("The following items did not meet field coverage rules: Article/modified"), seen
+    assert "(expected 0.9, got 0.4" in seen[0][0] and "\n" not in seen[0][0], seen
+
+
+@pytest.mark.parametrize("limit", [None, 2])
+def test_records_that_break_the_schema_make_the_run_unhealthy_in_its_words(limit: int | None) -> None:
+    """spidermon's item-validation monitor, on the problems the last pipeline counted under its stat
+    names: above SPIDERMON_MAX_ITEM_VALIDATION_ERRORS (0 when not given) the run is unhealthy."""
+    from scrapy.utils.test import get_crawler
+    from spidermon.runners import MonitorRunner
+
+    from dwnews.crawl.monitors import PROBLEMS, HealthSuite
+
+    settings = {} if limit is None else {"SPIDERMON_MAX_ITEM_VALIDATION_ERRORS": limit}
+    crawler = get_crawler(settings_dict=settings)
+    crawl = {
+        "finish_reason": "finished",
+        "dwnews/listing/pages": 3,
+        "dwnews/listing/article_links": 18,
+        "dwnews/article/parsed": 10,
+        "dwnews/dropped/bad_record": 1,
+        "spidermon/validation/items": 10,
+        "spidermon/validation/fields/errors": 2,
+    }
+    data = {"stats": crawl, "crawler": crawler, "spider": None, "job": None, "meta": {}}
+    runner = MonitorRunner()
+    result = runner.run(HealthSuite(crawler), **data)
+    problems = runner.data.meta.get(PROBLEMS, [])
+    if limit is None:
+        assert not result.all_monitors_passed
+        assert problems == [
+            "1 records broke the record schema and were dropped (2 problems > SPIDERMON_MAX_ITEM_VALIDATION_ERRORS=0; "
+            "the log's 'Dropped' lines say which)"
+        ]
+    else:
+        assert result.all_monitors_passed and problems == []
