@@ -132,7 +132,8 @@ _setting(
     "DWNEWS_DEFAULT_FEED",
     "feeds/%(name)s-%(batch_time)s.jsonl",
     "text",
-    "The feed written when no -O/-o is given, with what the run added (empty: none).",
+    "The feed written when no -O/-o is given, with what the run added (empty: none, and a crawl without -O/-o "
+    "is refused: it would keep nothing).",
     C,
 )
 _setting("DWNEWS_STATS_FILE", "", "text", "Write the final crawl stats as JSON to this file (empty: off).", C)

@@ -460,10 +460,11 @@ class PromptBatchFeedExporter(FeedExporter):
 
 
 class FeedExporterCheck:
-    """Refuses a crawl whose feeds cannot be written at all (exit 2, before any request).
+    """Refuses a crawl whose records would go nowhere (exit 2, before any request).
 
     Scrapy disables its feed exporter, with an error line, for a feed it cannot store (an unknown
-    storage scheme or format); the crawl would then write nothing and say all went well.
+    storage scheme or format); and a crawl given no feed (no -O/-o, DWNEWS_DEFAULT_FEED empty) has
+    none. Either would download articles, keep none, and say all went well.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -480,3 +481,8 @@ class FeedExporterCheck:
         keeper = ledger_keeper(self.crawler)
         if feeds and not keeper.stopped and self.crawler.get_extension(PromptBatchFeedExporter) is None:
             keeper.refuse(f"no feed can be written to {', '.join(map(str, feeds))} (Scrapy's error above says why)")
+        elif not feeds and not keeper.stopped and getattr(spider, "exports", False):
+            keeper.refuse(
+                "no feed: the articles this crawl downloads would be kept nowhere; give -O FILE (or -o FILE), "
+                "or leave DWNEWS_DEFAULT_FEED set (it is empty)"
+            )

@@ -35,6 +35,8 @@ class DwSpider(scrapy.Spider):
 
     #: spider arguments this spider accepts (``-a name=value``) and what each means; others are refused
     arguments: ClassVar[dict[str, str]] = {}
+    #: the spider's records go to a feed (a crawl with none is refused: it would keep nothing)
+    exports: ClassVar[bool] = True
 
     config: Config
     site: Site

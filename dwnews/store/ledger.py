@@ -188,8 +188,8 @@ def stored_record(short_id: str, raw: Any) -> tuple[dict[str, Any] | None, str]:
 def outside_record_problems(record: Any) -> list[str]:
     """What keeps a record read from outside (an imported file, a stored row) out of the corpus:
     the record schema (:func:`~dwnews.core.record.record_problems`: types, http(s) URLs, ids) and
-    the fields every exported record has (short id, title, published, text in body or teaser)."""
+    the fields every exported record has (short id, title, published, body)."""
     problems = record_problems(record)
     if isinstance(record, dict):
-        problems += [f"no {'text (body or teaser)' if name == 'body' else name}" for name in missing_fields(record)]
+        problems += [f"no {name}" for name in missing_fields(record)]
     return problems
