@@ -177,6 +177,25 @@ def _run_state(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
     )
 
 
+def _paused_export(state: list[str], target: Path) -> subprocess.Popen[str]:
+    """`export -O target` in a subprocess, stopped (SIGSTOP) once its temporary file is there."""
+    export = subprocess.Popen(
+        [sys.executable, "-m", "dwnews.state", *state, "export", "-O", str(target)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: bool(list(target.parent.glob(f".{target.name}.*.part"))), timeout=60, what="the export")
+    except BaseException:
+        export.kill()
+        export.communicate()
+        raise
+    export.send_signal(signal.SIGSTOP)
+    return export
+
+
 def _dwnews_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("dwnews: ")]
 
@@ -229,16 +248,8 @@ def test_two_exports_to_one_file_never_mix(tmp_path: Path) -> None:
     refuses with exit 2 and one line; the first then finishes a whole file."""
     state = _big_state(tmp_path)
     target = tmp_path / "siasa.jsonl"
-    first = subprocess.Popen(
-        [sys.executable, "-m", "dwnews.state", *state, "export", "-O", str(target)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = _paused_export(state, target)
     try:
-        wait_until(lambda: bool(list(tmp_path.glob(".siasa.jsonl.*.part"))), timeout=60, what="the first export")
-        first.send_signal(signal.SIGSTOP)
         second = _run_state(*state, "export", "-O", str(target))
         assert second.returncode == 2, second.stderr
         (line,) = _dwnews_lines(second.stderr)
@@ -261,16 +272,8 @@ def test_a_signal_during_an_export_removes_its_temporary_file(tmp_path: Path, st
     state = _big_state(tmp_path)
     target = tmp_path / "siasa.jsonl"
     target.write_text("the previous export\n")
-    export = subprocess.Popen(
-        [sys.executable, "-m", "dwnews.state", *state, "export", "-O", str(target)],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    export = _paused_export(state, target)
     try:
-        wait_until(lambda: bool(list(tmp_path.glob(".siasa.jsonl.*.part"))), timeout=60, what="the export's temp file")
-        export.send_signal(signal.SIGSTOP)
         export.send_signal(stop)
     finally:
         export.send_signal(signal.SIGCONT)
