@@ -10,12 +10,14 @@ Switched on by ``DWNEWS_REDIS_URL`` (``redis://host:port/db``). Then:
 - the article ledger lives in Redis too (:class:`dwnews.store.redis.RedisLedger`), so workers on
   different machines never export the same article twice, and later crawls skip what earlier ones
   exported;
-- a worker takes an article when it pops its request from the queue (an atomic claim), and keeps
-  every request it popped in its in-flight list until the work is done: a page until its links are
+- a request is queued together with its fingerprint (one script, where scrapy-redis makes two
+  calls), popped into the worker's taking list in one step, claimed (an article: an atomic claim)
+  and recorded in the worker's in-flight list until the work is done: a page until its links are
   queued, an article until the feed holding it is complete on disk (or it was found not politics,
-  or it failed). Each worker beats a heartbeat every second (from a thread); a worker silent for
+  or it failed). A worker killed between any two of these steps leaves the request where a live
+  worker recovers it. Each worker beats a heartbeat every second (from a thread); a worker silent for
   ``DWNEWS_REDIS_WORKER_TIMEOUT`` seconds is dead (SIGKILL, power loss) and the others put its
-  in-flight requests back in the queue. So a killed worker loses nothing, and since an article's
+  taken, in-flight and scraped requests back in the queue. So a killed worker loses nothing, and since an article's
   export counts only once its feed is on disk, nothing is exported twice. Should a live worker be
   taken for dead (a heartbeat thread starved for longer than the timeout), its feed is fenced when
   it closes: articles another worker took over meanwhile are left out of it;
@@ -123,9 +125,9 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
         else:
             self.keeper.fault(StorageError(f"Redis queue {self.queue_key}", f"{type(error).__name__}: {error}"))
 
-    def _count(self, key: str) -> None:
+    def _count(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
-            self.stats.inc_value(key)
+            self.stats.inc_value(key, count)
 
     def _bad_entry(self, where: str, error: Exception) -> None:
         """A foreign or malformed entry: counted (in all and by why), logged once per why."""
@@ -150,13 +152,23 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             return None
 
     def enqueue_request(self, request: Request) -> bool:
-        if self.keeper.stopped:
+        """scrapy-redis's, with the dupefilter's check and the push in one step (the ledger's
+        :meth:`~dwnews.store.redis.RedisLedger.push_new`)."""
+        store = self.store
+        if store is None or self.keeper.stopped:
             return False
         try:
-            return bool(super().enqueue_request(request))
-        except redis.RedisError as error:
+            encoded = self.queue._encode_request(request)
+            fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+            if not store.push_new(self.df.key, self.queue.key, fingerprint, encoded):
+                self.df.log(request, self.spider)
+                return False
+        except (StorageError, redis.RedisError) as error:
             self._lost(error)
             return False
+        if self.stats is not None:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def has_pending_requests(self) -> bool:
         if self.keeper.stopped:
@@ -174,39 +186,37 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             self._lost(error)
 
     def _next_request(self, store: RedisLedger) -> Request | None:
+        """The next request this worker may work on. Popped into the worker's taking list, recorded
+        in flight (an article: claimed), then off the taking list: a worker killed at any point
+        leaves it somewhere a live worker recovers it from."""
         while True:
-            try:
-                request: Request | None = super().next_request()
-            except _BAD_ENTRY as error:
-                self._bad_entry("queue", error)  # it is off the queue now: it costs only itself
-                continue
-            if request is None:
-                if store.recover(self._push_encoded):
+            popped = store.pop(self.queue.key, self.idle_before_close)
+            if popped is None:
+                recovered = store.recover(self.queue.key)
+                if recovered:
+                    self._count(stats.REDIS_RECOVERED.key, recovered)
                     continue
                 return None
-            encoded = self.queue._encode_request(request)
-            if isinstance(encoded, bytes):
-                encoded = encoded.decode("latin-1")
+            try:
+                request: Request = self.queue._decode_request(popped)
+            except _BAD_ENTRY as error:
+                store.popped(popped)
+                self._bad_entry("queue", error)  # off the queue now: it costs only itself
+                continue
+            if self.stats is not None:
+                self.stats.inc_value("scheduler/dequeued/redis")
             content_id = request.meta.get(Meta.CONTENT_ID)
             if request.meta.get(Meta.PAGE) == PageType.ARTICLE and isinstance(content_id, int):
                 short_id = content_id_to_short_id(content_id)
-                taken = store.take(short_id, encoded, revision=bool(request.meta.get(Meta.REVISION)))
+                taken = store.take(short_id, popped, revision=bool(request.meta.get(Meta.REVISION)))
+                store.popped(popped)
                 if taken != 1:
                     self._count(stats.REDIS_NOT_TAKEN(why="known" if taken == 0 else "elsewhere"))
                     continue
             else:
-                store.page_taken(self.fingerprint(request), encoded)
+                store.page_taken(self.fingerprint(request), popped)
+                store.popped(popped)
             return request
-
-    def _push_encoded(self, encoded: str) -> None:
-        try:
-            request = self.queue._decode_request(encoded.encode("latin-1"))
-        except _BAD_ENTRY as error:
-            self._bad_entry("in-flight", error)
-            return
-        request.dont_filter = True  # its fingerprint is in the dupefilter already
-        self.queue.push(request)
-        self._count(stats.REDIS_RECOVERED.key)
 
     # ----- the worker's bookkeeping (signals) --------------------------------------------------------
 

@@ -122,6 +122,41 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL'
 return 0
 """
 
+# Queue a request unless its fingerprint was seen; ARGV[1] == '' (dont_filter): always.
+# KEYS: the dupefilter set, the queue (scrapy-redis's FifoQueue: LPUSH, RPOP); ARGV: fingerprint, request
+_PUSH_NEW = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+return 1
+"""
+
+# Recover a dead worker (ARGV[1]): -1 if another worker got to it first (its heartbeat is gone).
+# Its in-flight and scraped requests and those it was taking go back in the queue as they were
+# encoded; its claims go (not one another worker has made since); its staged records go.
+# KEYS: workers, its inflight, pending, taking, staged, claims, the queue
+_RECOVER = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
+local moved = 0
+for k = 2, 3 do
+  local all = redis.call('HGETALL', KEYS[k])
+  for i = 1, #all, 2 do
+    local field, encoded = all[i], all[i + 1]
+    if string.sub(field, 1, 2) == 'a:' then
+      local id = string.sub(field, 3)
+      if redis.call('HGET', KEYS[6], id) == ARGV[1] then redis.call('HDEL', KEYS[6], id) end
+    end
+    redis.call('LPUSH', KEYS[7], encoded)
+    moved = moved + 1
+  end
+end
+for _, encoded in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+  redis.call('LPUSH', KEYS[7], encoded)
+  moved = moved + 1
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return moved
+"""
+
 # Take an article for this worker, unless exported/skipped, already this worker's (the same article
 # queued under another slug), or claimed by a live worker.
 # KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
@@ -172,6 +207,8 @@ class RedisLedger:
     ) -> None:
         # decode_responses: every value read back is a str (redis-py's types cannot say so)
         self.redis: Any = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30)
+        # the queue's entries as they are (bytes): one that is not UTF-8 is a bad entry, not an error
+        self.raw: Any = redis.Redis.from_url(redis_url, socket_timeout=30)
         self.location = crawl
         self.max_failures = max_failures
         self.revised: set[str] = set()
@@ -186,6 +223,8 @@ class RedisLedger:
         self._commit = self.redis.register_script(_COMMIT)
         self._skip = self.redis.register_script(_SKIP)
         self._delete_if = self.redis.register_script(_DELETE_IF)
+        self._push_new = self.raw.register_script(_PUSH_NEW)
+        self._recover = self.redis.register_script(_RECOVER)
         self._stop_beating = threading.Event()
 
     def inflight_key(self, worker: str | None = None) -> str:
@@ -196,6 +235,9 @@ class RedisLedger:
 
     def staged_key(self, worker: str | None = None) -> str:
         return f"{self.crawl}:staged:{worker or self.worker}"
+
+    def taking_key(self, worker: str | None = None) -> str:
+        return f"{self.crawl}:taking:{worker or self.worker}"
 
     # ----- workers ------------------------------------------------------------------------------
 
@@ -234,26 +276,50 @@ class RedisLedger:
         live = set(self.live_workers())
         return [w for w in self.redis.hkeys(self.workers_key) if w not in live and w != self.worker]
 
+    # ----- the queue: a request is always somewhere (queued, being taken, in flight) ---------------
+
     @guarded
-    def recover(self, push: Any) -> int:
-        """Put the in-flight requests of dead workers back in the queue; how many."""
+    def push_new(self, dupefilter_key: str, queue_key: str, fingerprint: str, encoded_request: bytes) -> bool:
+        """Queue a request unless its fingerprint was seen (``""``: never filtered). One script: a
+        worker killed between recording the fingerprint and queueing the request lost it for good
+        (every other worker's link to it was then filtered as seen)."""
+        return bool(self._push_new(keys=[dupefilter_key, queue_key], args=[fingerprint, encoded_request]))
+
+    @guarded
+    def pop(self, queue_key: str, timeout: float = 0) -> bytes | None:
+        """The next queued request, moved to this worker's taking list in the same step (a worker
+        killed before :meth:`take` or :meth:`page_taken` recorded it has it recovered from there)."""
+        if timeout > 0:
+            encoded = self.raw.brpoplpush(queue_key, self.taking_key(), timeout)
+        else:
+            encoded = self.raw.rpoplpush(queue_key, self.taking_key())
+        return encoded if isinstance(encoded, bytes) else None
+
+    @guarded
+    def popped(self, encoded_request: bytes) -> None:
+        """A popped request is recorded in flight (or dropped): off the taking list."""
+        self.raw.lrem(self.taking_key(), 1, encoded_request)
+
+    @guarded
+    def recover(self, queue_key: str) -> int:
+        """Put the requests of dead workers back in the queue (taken, in flight, or scraped and not
+        yet in a stored feed); how many. Each dead worker in one script: whoever deletes its heartbeat
+        recovers all of it, and a recoverer killed midway leaves nothing half moved."""
         moved = 0
         for dead in self.dead_workers():
-            # Whoever deletes the worker's heartbeat first recovers it: one recoverer per dead worker.
-            if not self.redis.hdel(self.workers_key, dead):
-                continue
-            for key in (self.inflight_key(dead), self.pending_key(dead)):
-                for field, encoded in self.redis.hgetall(key).items():
-                    if field.startswith("a:"):
-                        short_id = field[2:]
-                        # an exported one may be a revision: take() tells (known ones are not taken);
-                        # a claim another worker made since (the dead one's taken over) stays
-                        self._delete_if(keys=[self.claims_key], args=[short_id, dead])
-                    push(encoded)
-                    moved += 1
-                self.redis.delete(key)
-            self.redis.delete(self.staged_key(dead))
-            logger.warning("Worker %s is gone: %d of its requests are back in the queue", dead, moved)
+            keys = [
+                self.workers_key,
+                self.inflight_key(dead),
+                self.pending_key(dead),
+                self.taking_key(dead),
+                self.staged_key(dead),
+                self.claims_key,
+                queue_key,
+            ]
+            count = int(self._recover(keys=keys, args=[dead]))
+            if count >= 0:
+                moved += count
+                logger.warning("Worker %s is gone: %d of its requests are back in the queue", dead, count)
         return moved
 
     @guarded
@@ -268,7 +334,7 @@ class RedisLedger:
         own_claims += [f[2:] for f in self.redis.hkeys(self.pending_key()) if f.startswith("a:")]
         if own_claims:
             self.redis.hdel(self.claims_key, *own_claims)
-        self.redis.delete(self.inflight_key(), self.pending_key(), self.staged_key())
+        self.redis.delete(self.inflight_key(), self.pending_key(), self.staged_key(), self.taking_key())
         self.redis.hdel(self.workers_key, self.worker)
 
     @guarded
@@ -279,6 +345,7 @@ class RedisLedger:
 
     def close(self) -> None:
         self.redis.close()
+        self.raw.close()
 
     # ----- articles -----------------------------------------------------------------------------
 
@@ -314,7 +381,7 @@ class RedisLedger:
         return answers
 
     @guarded
-    def take(self, short_id: str, encoded_request: str, revision: bool = False) -> int:
+    def take(self, short_id: str, encoded_request: str | bytes, revision: bool = False) -> int:
         """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it.
 
         ``revision`` (the entry says so) is believed only when this crawl follows revisions and the
@@ -474,7 +541,7 @@ class RedisLedger:
         self.redis.hdel(self.inflight_key(), f"p:{fingerprint}")
 
     @guarded
-    def page_taken(self, fingerprint: str, encoded_request: str) -> None:
+    def page_taken(self, fingerprint: str, encoded_request: str | bytes) -> None:
         self.redis.hset(self.inflight_key(), f"p:{fingerprint}", encoded_request)
 
     # ----- feeds ----------------------------------------------------------------------------------

@@ -147,9 +147,40 @@ def test_recovering_a_dead_worker_leaves_a_claim_another_worker_has_made_since(r
         ledger.redis.hset(ledger.inflight_key("dead"), "a:4WK2B", "request 4WK2B")
         ledger.redis.hset(ledger.inflight_key("dead"), "a:5FLOV", "request 5FLOV")
         ledger.redis.hset(ledger.claims_key, mapping={"4WK2B": "alive", "5FLOV": "dead"})
-        pushed: list[str] = []
-        assert ledger.recover(pushed.append) == 2 and sorted(pushed) == ["request 4WK2B", "request 5FLOV"]
+        assert ledger.recover("dwnews:test:requests") == 2
+        assert sorted(ledger.redis.lrange("dwnews:test:requests", 0, -1)) == ["request 4WK2B", "request 5FLOV"]
         assert ledger.redis.hgetall(ledger.claims_key) == {"4WK2B": "alive"}
     finally:
         ledger.finish_run()
         ledger.close()
+
+
+def test_a_request_is_always_somewhere_whenever_a_worker_dies(redis_url: str) -> None:
+    """A worker killed between its dupefilter's check and the push (scrapy-redis: two calls) left
+    the fingerprint seen and the request nowhere; one killed between the pop and recording the
+    request in flight had it nowhere either. Each step now leaves it where a live worker finds it."""
+    queue, seen = "dwnews:test:requests", "dwnews:test:dupefilter"
+    dying = RedisLedger(redis_url, "dwnews:test", worker_timeout=60)
+    living = RedisLedger(redis_url, "dwnews:test", worker_timeout=60)
+    try:
+        dying.heartbeat()
+        assert dying.push_new(seen, queue, "fp-1", b"request 1") is True
+        assert dying.push_new(seen, queue, "fp-1", b"request 1 again") is False, "seen: not queued twice"
+        assert dying.push_new(seen, queue, "", b"request 1, dont_filter") is True
+        assert dying.redis.llen(queue) == 2
+        assert dying.pop(queue) == b"request 1"
+        # killed here: the request is off the queue, not yet recorded in flight
+        assert dying.redis.lrange(dying.taking_key(), 0, -1) == ["request 1"]
+        dying.redis.hset(dying.workers_key, dying.worker, "1")  # its heartbeat stops
+        assert living.recover(queue) == 1
+        assert sorted(living.redis.lrange(queue, 0, -1)) == ["request 1", "request 1, dont_filter"]
+        assert not living.redis.exists(dying.taking_key()) and living.recover(queue) == 0, "recovered once"
+        taken = living.pop(queue)
+        assert taken is not None and living.redis.llen(living.taking_key()) == 1
+        living.page_taken("fp", taken)
+        living.popped(taken)
+        assert living.redis.llen(living.taking_key()) == 0
+    finally:
+        for ledger in (dying, living):
+            ledger.finish_run()
+            ledger.close()
