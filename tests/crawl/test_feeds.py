@@ -100,6 +100,17 @@ def test_scrapy_redis_queue_still_encodes_requests_as_we_use_it(tmp_path: Path) 
     assert decoded.url == request.url and decoded.meta["dwnews_page"] == "article"
 
 
+def test_scrapys_engine_still_has_the_next_call_an_idle_worker_schedules() -> None:
+    """An idle Redis worker asks the engine to look again in a second (``_slot.nextcall``)."""
+    import inspect
+
+    from scrapy.core.engine import _Slot
+    from scrapy.utils.reactor import CallLaterOnce
+
+    assert "nextcall" in inspect.signature(_Slot.__init__).parameters
+    assert "delay" in inspect.signature(CallLaterOnce.schedule).parameters
+
+
 def test_a_ledger_fault_after_the_rename_leaves_the_feed_for_the_next_run_to_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
