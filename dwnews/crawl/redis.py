@@ -190,9 +190,9 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             self._lost(error)
 
     def _next_request(self, store: RedisLedger) -> Request | None:
-        """The next request this worker may work on. Popped into the worker's taking list, recorded
-        in flight (an article: claimed), then off the taking list: a worker killed at any point
-        leaves it somewhere a live worker recovers it from."""
+        """The next request this worker may work on. Popped into the worker's taking list, then
+        recorded in flight (an article: claimed) and taken off that list in one step: a worker
+        killed at any point leaves it in exactly one place a live worker recovers it from."""
         while True:
             popped = store.pop(self.queue.key, self.idle_before_close)
             if popped is None:
@@ -213,13 +213,11 @@ class RecoveringScheduler(RedisScheduler):  # type: ignore[misc]
             if request.meta.get(Meta.PAGE) == PageType.ARTICLE and isinstance(content_id, int):
                 short_id = content_id_to_short_id(content_id)
                 taken = store.take(short_id, popped, revision=bool(request.meta.get(Meta.REVISION)))
-                store.popped(popped)
                 if taken != 1:
                     self._count(stats.REDIS_NOT_TAKEN(why="known" if taken == 0 else "elsewhere"))
                     continue
             else:
                 store.page_taken(self.fingerprint(request), popped)
-                store.popped(popped)
             return request
 
     # ----- the worker's bookkeeping (signals) --------------------------------------------------------

@@ -157,25 +157,41 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return moved
 """
 
-# Take an article for this worker, unless exported/skipped, already this worker's (the same article
-# queued under another slug), or claimed by a live worker.
-# KEYS: articles, claims, workers, my in-flight; ARGV: short id, me, now, timeout, encoded request
+# Take an article for this worker, unless exported/skipped (a revision, ARGV[6] == '1': exported is
+# what it is), already this worker's (the same article queued under another slug), or claimed by a
+# live worker. Whatever the answer, the request leaves the worker's taking list in the same step.
+# KEYS: articles, claims, workers, my in-flight, my taking list;
+# ARGV: short id, me, now, timeout, encoded request, revision
 _TAKE = (
     _ENTRY
     + """
-if entry_of(redis.call('HGET', KEYS[1], ARGV[1])) then return 0 end
+local function answer(result)
+  redis.call('LREM', KEYS[5], 1, ARGV[5])
+  return result
+end
+if ARGV[6] ~= '1' and entry_of(redis.call('HGET', KEYS[1], ARGV[1])) then return answer(0) end
 local owner = redis.call('HGET', KEYS[2], ARGV[1])
-if owner == ARGV[2] then return 0 end
+if owner == ARGV[2] then return answer(0) end
 if owner then
   -- nil: none, or not a time (dead); a time further ahead than the timeout is no heartbeat either
   local beat, now, timeout = tonumber(redis.call('HGET', KEYS[3], owner) or ''), tonumber(ARGV[3]), tonumber(ARGV[4])
-  if beat and beat > now - timeout and beat <= now + timeout then return -1 end
+  if beat and beat > now - timeout and beat <= now + timeout then return answer(-1) end
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[4], 'a:' .. ARGV[1], ARGV[5])
-return 1
+return answer(1)
 """
 )
+
+# Move a hash field to another hash, if it is there. KEYS: from, to; ARGV: field
+_MOVE = """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if value then
+  redis.call('HSET', KEYS[2], ARGV[1], value)
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 
 # Record a "not politics" verdict, unless the article is known already (an export wins); a foreign
 # value in its place is overwritten. KEYS: articles; ARGV: short id, entry
@@ -223,6 +239,7 @@ class RedisLedger:
         self._commit = self.redis.register_script(_COMMIT)
         self._skip = self.redis.register_script(_SKIP)
         self._delete_if = self.redis.register_script(_DELETE_IF)
+        self._move = self.redis.register_script(_MOVE)
         self._push_new = self.raw.register_script(_PUSH_NEW)
         self._recover = self.redis.register_script(_RECOVER)
         self._stop_beating = threading.Event()
@@ -297,7 +314,7 @@ class RedisLedger:
 
     @guarded
     def popped(self, encoded_request: bytes) -> None:
-        """A popped request is recorded in flight (or dropped): off the taking list."""
+        """A popped request that is not ours is dropped: off the taking list."""
         self.raw.lrem(self.taking_key(), 1, encoded_request)
 
     @guarded
@@ -382,19 +399,19 @@ class RedisLedger:
 
     @guarded
     def take(self, short_id: str, encoded_request: str | bytes, revision: bool = False) -> int:
-        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it.
+        """Claim an article popped from the queue: 1 taken, 0 known, -1 a live worker has it; the
+        request is off this worker's taking list either way.
 
         ``revision`` (the entry says so) is believed only when this crawl follows revisions and the
         ledger holds a sitemap date newer than the exported record's: a queue entry that claims to
         be a revision cannot make an exported article be exported again."""
-        if revision and self._revised_since_export(short_id):
+        revised = revision and self._revised_since_export(short_id)
+        args = [short_id, self.worker, f"{time.time():.3f}", str(self.worker_timeout), encoded_request, int(revised)]
+        keys = [ARTICLES_KEY, self.claims_key, self.workers_key, self.inflight_key(), self.taking_key()]
+        taken = int(self._take(keys=keys, args=args))
+        if taken == 1 and revised:
             self.revised.add(short_id)
-            self.redis.hset(self.claims_key, short_id, self.worker)
-            self.redis.hset(self.inflight_key(), f"a:{short_id}", encoded_request)
-            return 1
-        args = [short_id, self.worker, f"{time.time():.3f}", str(self.worker_timeout), encoded_request]
-        keys = [ARTICLES_KEY, self.claims_key, self.workers_key, self.inflight_key()]
-        return int(self._take(keys=keys, args=args))
+        return taken
 
     def _revised_since_export(self, short_id: str) -> bool:
         if not self.revisions:
@@ -409,10 +426,7 @@ class RedisLedger:
     @guarded
     def scraped(self, short_id: str) -> None:
         """An article's record is on its way to the feed: no longer in progress, not yet exported."""
-        encoded = self.redis.hget(self.inflight_key(), f"a:{short_id}")
-        if encoded is not None:
-            self.redis.hset(self.pending_key(), f"a:{short_id}", encoded)
-            self.redis.hdel(self.inflight_key(), f"a:{short_id}")
+        self._move(keys=[self.inflight_key(), self.pending_key()], args=[f"a:{short_id}"])
 
     @guarded
     def mark_skipped(self, short_id: str, content_id: int | None, reason: str) -> None:
@@ -542,7 +556,11 @@ class RedisLedger:
 
     @guarded
     def page_taken(self, fingerprint: str, encoded_request: str | bytes) -> None:
-        self.redis.hset(self.inflight_key(), f"p:{fingerprint}", encoded_request)
+        """A page popped from the queue is in flight (and off the taking list, in one transaction)."""
+        transaction = self.redis.pipeline()
+        transaction.hset(self.inflight_key(), f"p:{fingerprint}", encoded_request)
+        transaction.lrem(self.taking_key(), 1, encoded_request)
+        transaction.execute()
 
     # ----- feeds ----------------------------------------------------------------------------------
 
