@@ -25,6 +25,7 @@ fault (disk full, corrupt database, unusable state dir) raises
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +34,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from dwnews.core.dates import instant
 from dwnews.core.record import missing_fields, record_problems
+from dwnews.core.site import PoliticsRule
+
+logger = logging.getLogger(__name__)
+
+#: the reason an earlier version stored for every "not politics" verdict: taken as the default rule's
+_LEGACY_NOT_POLITICS = "not_politics"
+_DEFAULT_RULE = PoliticsRule().key
 
 
 class Answer(StrEnum):
@@ -193,3 +202,27 @@ def outside_record_problems(record: Any) -> list[str]:
     if isinstance(record, dict):
         problems += [f"no {name}" for name in missing_fields(record)]
     return problems
+
+
+def same_rule(reason: str | None, rule: str) -> bool:
+    """Does a "not politics" verdict (stored as the rule that made it) hold for a run judging by ``rule``?
+    A claim that names no rule (a spider that exports any article) takes every verdict as it is."""
+    if not rule:
+        return True
+    return (_DEFAULT_RULE if reason == _LEGACY_NOT_POLITICS else reason) == rule
+
+
+def revised_since(lastmod: str | None, modified: str | None, seen: str | None) -> bool:
+    """Does a link's date (a sitemap's lastmod) come after the exported record's modification time
+    and the link date it was last exported for? Then the article is a revision."""
+    return bool(lastmod) and instant(lastmod) > max(instant(modified), instant(seen))
+
+
+def log_bad_row(short_id: str, problem: str) -> None:
+    """The default :data:`BadRow`: one warning line; the row is left out."""
+    logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
+
+
+def text_or_none(value: Any) -> str | None:
+    """A value read back from storage, if it is text."""
+    return value if isinstance(value, str) else None

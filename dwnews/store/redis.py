@@ -23,12 +23,22 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import redis
 
-from dwnews.core.dates import in_range, instant
+from dwnews.core.dates import in_range
 from dwnews.core.outcome import StorageError
 from dwnews.core.record import record_json
 from dwnews.core.urls import redact
-from dwnews.store.ledger import Answer, BadRow, Claim, Failure, now_iso, stored_record
-from dwnews.store.sqlite import same_rule
+from dwnews.store.ledger import (
+    Answer,
+    BadRow,
+    Claim,
+    Failure,
+    log_bad_row,
+    now_iso,
+    revised_since,
+    same_rule,
+    stored_record,
+    text_or_none,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -283,15 +293,17 @@ class RedisLedger:
 
     @guarded
     def live_workers(self) -> list[str]:
-        now = time.time()
-        beats = self.redis.hgetall(self.workers_key)
-        timeout = self.worker_timeout
-        return [w for w, beat in beats.items() if now - timeout < _beat(beat) <= now + timeout]
+        return [w for w, beat in self.redis.hgetall(self.workers_key).items() if self._alive(beat)]
 
     @guarded
     def dead_workers(self) -> list[str]:
-        live = set(self.live_workers())
-        return [w for w in self.redis.hkeys(self.workers_key) if w not in live and w != self.worker]
+        beats = self.redis.hgetall(self.workers_key)
+        return [w for w, beat in beats.items() if not self._alive(beat) and w != self.worker]
+
+    def _alive(self, beat: Any) -> bool:
+        """A heartbeat within the timeout (the take script's rule too)."""
+        now = time.time()
+        return now - self.worker_timeout < _beat(beat) <= now + self.worker_timeout
 
     # ----- the queue: a request is always somewhere (queued, being taken, in flight) ---------------
 
@@ -374,6 +386,7 @@ class RedisLedger:
             return {}
         records = self.redis.hmget(ARTICLES_KEY, [c.short_id for c in items])
         answers: dict[str, Answer] = {}
+        link_dates: dict[str, str] = {}  # the link date that queued each one (a revision's: seen once exported)
         for claim, raw in zip(items, records, strict=True):
             short_id, lastmod = claim.short_id, claim.lastmod
             entry = _entry(raw)
@@ -386,16 +399,23 @@ class RedisLedger:
             if status not in (Answer.EXPORTED, Answer.SKIPPED):
                 answers[short_id] = Answer.NEW
                 if lastmod:
-                    self.redis.hset(self.lastmod_key, short_id, lastmod)
+                    link_dates[short_id] = lastmod
                 continue
             assert entry is not None
-            seen = max(instant(_text(entry.get("modified"))), instant(_text(entry.get("lastmod_seen"))))
-            if status == Answer.EXPORTED and self.revisions and lastmod and instant(lastmod) > seen:
-                self.redis.hset(self.lastmod_key, short_id, lastmod)  # seen once the revision is exported
+            if status == Answer.EXPORTED and self.revisions and self._revised(entry, lastmod):
+                assert lastmod is not None
+                link_dates[short_id] = lastmod
                 answers[short_id] = Answer.REVISED
             else:
                 answers[short_id] = Answer(status)
+        if link_dates:
+            self.redis.hset(self.lastmod_key, mapping=link_dates)
         return answers
+
+    @staticmethod
+    def _revised(entry: dict[str, Any], lastmod: str | None) -> bool:
+        modified, seen = text_or_none(entry.get("modified")), text_or_none(entry.get("lastmod_seen"))
+        return revised_since(lastmod, modified, seen)
 
     @guarded
     def take(self, short_id: str, encoded_request: str | bytes, revision: bool = False) -> int:
@@ -417,11 +437,9 @@ class RedisLedger:
         if not self.revisions:
             return False
         entry = _entry(self.redis.hget(ARTICLES_KEY, short_id))
-        lastmod = _text(self.redis.hget(self.lastmod_key, short_id))
-        if entry is None or entry.get("status") != Answer.EXPORTED or not lastmod:
+        if entry is None or entry.get("status") != Answer.EXPORTED:
             return False
-        seen = max(instant(_text(entry.get("modified"))), instant(_text(entry.get("lastmod_seen"))))
-        return instant(lastmod) > seen
+        return self._revised(entry, text_or_none(self.redis.hget(self.lastmod_key, short_id)))
 
     @guarded
     def scraped(self, short_id: str) -> None:
@@ -452,7 +470,7 @@ class RedisLedger:
         if known is not None and known.get("status") == Answer.EXPORTED and short_id not in self.revised:
             return Answer.EXPORTED
         owner = self.redis.hget(self.claims_key, short_id)
-        if owner and owner != self.worker and owner in self.live_workers():
+        if owner and owner != self.worker and self._alive(self.redis.hget(self.workers_key, owner)):
             return Answer.CLAIMED_ELSEWHERE
         self.redis.hset(self.claims_key, short_id, self.worker)
         self.redis.hset(self.staged_key(), short_id, record_json(record))
@@ -513,7 +531,7 @@ class RedisLedger:
         """Every exported record, ordered by ``published``: the order is found first, then the
         records are read in chunks, so the whole corpus is never held in memory at once. Each value
         is checked: one that is no record (a foreign value in ``dwnews:records``) costs only itself."""
-        report = bad or _log_bad_row
+        report = bad or log_bad_row
         order: list[tuple[bool, str, str]] = []
         try:
             for short_id, raw in self.redis.hscan_iter(RECORDS_KEY, count=500):
@@ -646,10 +664,6 @@ def _failure(raw: str | None) -> dict[str, Any] | None:
     return entry if isinstance(entry.get("path"), str) else None
 
 
-def _log_bad_row(short_id: str, problem: str) -> None:
-    logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
-
-
 def _beat(value: Any) -> float:
     """A worker's heartbeat time; a value that is not one (planted, or cut) makes the worker dead."""
     try:
@@ -657,7 +671,3 @@ def _beat(value: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return beat if math.isfinite(beat) else 0.0
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

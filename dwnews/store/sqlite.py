@@ -15,21 +15,29 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from dwnews.core.dates import in_range, instant
+from dwnews.core.dates import in_range
 from dwnews.core.ids import content_id_to_short_id
 from dwnews.core.outcome import FeedBusyError, StorageError
 from dwnews.core.record import is_record, record_json
-from dwnews.core.site import PoliticsRule
 from dwnews.core.urls import article_id
-from dwnews.store.ledger import Answer, BadRow, Claim, Failure, new_run_id, now_iso, stored_record
+from dwnews.store.ledger import (
+    Answer,
+    BadRow,
+    Claim,
+    Failure,
+    log_bad_row,
+    new_run_id,
+    now_iso,
+    revised_since,
+    same_rule,
+    stored_record,
+    text_or_none,
+)
 from dwnews.store.outputs import FileIdentity
 
 logger = logging.getLogger(__name__)
 
 DB_NAME = "articles.sqlite3"
-#: the reason an earlier version stored for every "not politics" verdict: taken as the default rule's
-_LEGACY_NOT_POLITICS = "not_politics"
-_DEFAULT_RULE = PoliticsRule().key
 
 
 # ----- process liveness (claims of dead runs are released) -----------------------------------------
@@ -73,14 +81,6 @@ def lock_holders(database: Path) -> list[int]:
                 if (int(major, 16), int(minor, 16), int(inode)) in inodes and int(fields[4]) not in pids:
                     pids.append(int(fields[4]))
     return pids
-
-
-def _log_bad_row(short_id: str, problem: str) -> None:
-    logger.warning("The stored record of %s cannot be read (%s): left out", short_id, problem)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _remove(part: Path) -> bool:
@@ -181,14 +181,6 @@ def guarded(method: Callable[Concatenate[SqliteLedger, _P], _T]) -> Callable[Con
             raise self.fault(error) from error
 
     return call
-
-
-def same_rule(reason: str | None, rule: str) -> bool:
-    """Does a "not politics" verdict (stored as the rule that made it) hold for a run judging by ``rule``?
-    A claim that names no rule (a spider that exports any article) takes every verdict as it is."""
-    if not rule:
-        return True
-    return (_DEFAULT_RULE if reason == _LEGACY_NOT_POLITICS else reason) == rule
 
 
 class SqliteLedger:
@@ -608,7 +600,7 @@ class SqliteLedger:
                 ).fetchone()
                 if row is not None:
                     status, owner, modified, seen, revision_run, reason = row
-                    newer = lastmod and instant(lastmod) > max(instant(modified), instant(seen))
+                    newer = revised_since(lastmod, modified, seen)
                     if status == Answer.EXPORTED and self.revisions and newer:
                         if revision_run and revision_run != self.run_id and self._run_alive(db, revision_run):
                             answers[short_id] = Answer.CLAIMED_ELSEWHERE  # a live run is fetching this revision
@@ -873,8 +865,8 @@ class SqliteLedger:
             for short_id, raw in cursor:
                 record, problem = stored_record(str(short_id), raw)
                 if record is None:
-                    (bad or _log_bad_row)(str(short_id), problem)
-                elif in_range(_text(record.get("published")), since, until):
+                    (bad or log_bad_row)(str(short_id), problem)
+                elif in_range(text_or_none(record.get("published")), since, until):
                     yield record
         except sqlite3.Error as error:
             raise self.fault(error) from error
