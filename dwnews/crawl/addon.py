@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.extensions.feedexport import FeedExporter
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from dwnews.core.config import Config
 from dwnews.crawl import rendering
@@ -107,8 +107,11 @@ class Addon:
         ):
             for component, priority in components.items():
                 settings.setdefault_in_component_priority_dict(name, component, priority)
-        settings.set("FEED_STORAGES", {**FEED_STORAGES, **settings.getdict("FEED_STORAGES")}, priority="addon")
-        settings.set("FEED_EXPORTERS", {**FEED_EXPORTERS, **settings.getdict("FEED_EXPORTERS")}, priority="addon")
+        for name, ours in (("FEED_STORAGES", FEED_STORAGES), ("FEED_EXPORTERS", FEED_EXPORTERS)):
+            # merged into the user's dict at its own priority (at the add-on's, a FEED_STORAGES given
+            # with -s replaced ours, and -O fell back to Scrapy's non-atomic storage)
+            priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"])
+            settings.set(name, {**ours, **settings.getdict(name)}, priority=priority)
         # Without -O/-o (and no FEEDS) a crawl writes one JSON Lines file per run, named with the
         # spider and the run's start time to the microsecond (two runs started in the same second
         # never share a file). Not a FEEDS default in settings.py: Scrapy merges -O/-o into FEEDS.

@@ -24,10 +24,12 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
 from twisted.internet.threads import deferToThread
 
 from dwnews.core import stats
@@ -57,10 +59,16 @@ def enabled(settings: BaseSettings) -> bool:
 
 
 def configure(settings: BaseSettings) -> None:
-    """Add the scrapy-splash components to the crawl's settings (the add-on, only with SPLASH_URL)."""
-    middlewares = {**settings.getdict("DOWNLOADER_MIDDLEWARES"), **SPLASH_DOWNLOADER_MIDDLEWARES}
-    middlewares[f"{__name__}.RenderingMiddleware"] = PRIORITY
-    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="addon")
+    """Add the scrapy-splash components to the crawl's settings (the add-on, only with SPLASH_URL),
+    into the user's ``DOWNLOADER_MIDDLEWARES`` whatever its priority (a dict given with ``-s`` used
+    to replace them all, and the crawl was not rendered, without a word)."""
+    for path, priority in SPLASH_DOWNLOADER_MIDDLEWARES.items():
+        component = load_object(path)
+        if component is HttpCompressionMiddleware:  # scrapy-splash needs it after its own
+            settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", component, priority)
+        else:
+            settings.setdefault_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", component, priority)
+    settings.setdefault_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RenderingMiddleware, PRIORITY)
     settings.set("HTTPCACHE_STORAGE", "scrapy_splash.SplashAwareFSCacheStorage", priority="addon")
 
 
