@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from dwnews.core import site
+from dwnews.core import site, text
 from dwnews.core.keys import CHOSEN_SOURCES
 from dwnews.core.outcome import ExitStatus, SettingError
 from dwnews.core.site import PoliticsRule, Site
@@ -286,9 +286,10 @@ _setting(
 )
 _setting(
     "DWNEWS_LANGID_MAX_CHARS",
-    2000,
+    text.LANGID_MAX_CHARS,
     "int",
-    "Characters of a text given to the language identifier (a few sentences tell a language).",
+    "Characters of a sample article's opening that scrapy site-check gives the language identifier (a few "
+    "sentences tell a language). A crawl gives it only short lines that look like image text.",
     B,
     minimum=100,
 )

@@ -197,7 +197,8 @@ REDIS_NOT_TAKEN = _stat(
 BOUND = _stat(
     "dwnews/bounds/{what}",
     "a bound was reached (a setting says how far): sections (section links not followed), "
-    "body_truncated (records whose body was cut), langid_text (texts cut for the language identifier)",
+    "body_truncated (records whose body was cut), "
+    "langid_text (sample openings scrapy site-check cut for the language identifier)",
     "bounds",
 )
 
