@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from dwnews.core.outcome import FeedBusyError
 from dwnews.store.outputs import FileIdentity, Output, OutputRefusedError, umask
+from tests.helpers import wait_until
 
 NOBODY = 65534
 
@@ -46,8 +48,8 @@ def victim(folder: Path) -> str:
     return (folder.parent / "secret" / "victim").read_text()
 
 
-def write(target: Path, data: bytes, **options: bool) -> None:
-    with Output.open(target, **options) as output:
+def write(target: Path, data: bytes, *, append: bool = False, wait: float = 0.0) -> None:
+    with Output.open(target, append=append, wait=wait) as output:
         with output.handle() as handle:
             handle.write(data)
         output.commit()
@@ -145,7 +147,11 @@ def test_a_link_planted_between_the_check_and_the_open_is_not_followed(
     assert target.is_symlink() and not temp_files(folder / "sub"), "refused; the planted link left for its owner"
 
 
-def test_a_second_writer_to_the_same_path_refuses_and_a_waiting_one_takes_its_turn(folder: Path) -> None:
+def test_a_second_writer_to_the_same_path_refuses_and_a_waiting_one_takes_its_turn(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dwnews.store import outputs
+
     target = folder / "siasa.jsonl"
     first = Output.open(target)
     with pytest.raises(FeedBusyError) as busy:
@@ -154,14 +160,18 @@ def test_a_second_writer_to_the_same_path_refuses_and_a_waiting_one_takes_its_tu
     with first.handle() as handle:
         handle.write(b"first\n")
 
-    def finish_later() -> None:
-        time.sleep(0.3)
-        first.commit()
+    waiting = threading.Event()  # set when the second writer has found the lock held and waits
 
-    finisher = threading.Thread(target=finish_later)
-    finisher.start()
-    write(target, b"second\n", wait=True)  # waits for the first to finish, then replaces it
-    finisher.join()
+    def sleep(seconds: float) -> None:
+        waiting.set()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(outputs, "time", SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
+    second = threading.Thread(target=write, args=(target, b"second\n"), kwargs={"wait": 60.0})
+    second.start()  # waits for the first to finish, then replaces it
+    wait_until(waiting.is_set, what="the second writer waiting for the lock")
+    first.commit()
+    second.join(60)
     assert target.read_bytes() == b"second\n"
     assert not temp_files(folder) and not (folder / ".siasa.jsonl.lock").exists()
 
@@ -233,11 +243,23 @@ def test_a_fifo_nobody_reads_is_refused_after_a_wait_not_hung_on(folder: Path, m
         write(fifo, b"never read\n")
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and not temp_files(folder)
 
-    # a reader that comes late (the shell's next command) is waited for
+    # a reader that comes late (the shell's next command, here once the writer found none) is waited for
     monkeypatch.setattr(outputs, "FIFO_WAIT", 30.0)
+    no_reader_yet = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        no_reader_yet.set()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(outputs, "time", SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
     received: list[bytes] = []
     output = Output.open(fifo)
-    reader = threading.Timer(0.5, lambda: received.append(fifo.read_bytes()))
+
+    def read_late() -> None:
+        no_reader_yet.wait(30)
+        received.append(fifo.read_bytes())
+
+    reader = threading.Thread(target=read_late)
     reader.start()
     with output.handle() as handle:
         handle.write(b"read late\n")
